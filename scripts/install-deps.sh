@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Debian packages the tests and the engine use. Idempotent: installs only what is missing.
+set -euo pipefail
+PKGS="qemu-utils libnbd-bin zstd tar gzip coreutils util-linux e2fsprogs docker-compose"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then echo "install-deps: missing Debian packages:$missing (run as root)" >&2; exit 1; fi
+echo "install-deps: installing$missing"
+apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/tmp/stx-install-deps.log 2>&1; }
+apt_install || { apt-get update -q >/dev/null 2>&1 && apt_install; } || { tail -20 /tmp/stx-install-deps.log; exit 1; }

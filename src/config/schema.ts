@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/** Where a volume's bytes live; picked per volume by `hostPattern` on `os-vol-host-attr:host`. */
+const backendCommon = {
+  name: z.string().min(1),
+  /** Regular expression matched against the volume's `os-vol-host-attr:host`; absent = matches none (only usable as default). */
+  hostPattern: z.string().optional(),
+};
+
+/** A file per volume. Templates take {id} (volume id), {volume_id}, {snapshot_id}; `*` segments are globbed. */
+const fileBackend = z.object({
+  ...backendCommon,
+  type: z.literal('file'),
+  /** e.g. /var/lib/cinder/mnt/{'*'}/volume-{id}; understands the NFS driver's `.info` + qcow2 overlays. */
+  volumePath: z.string().min(1),
+  /** Optional plain snapshot file template; without it snapshots are found via the NFS `.info` layout. */
+  snapshotPath: z.string().min(1).optional(),
+}).strict();
+
+/** A block device per volume (LVM, loop). The size comes from Cinder. */
+const blockBackend = z.object({
+  ...backendCommon,
+  type: z.literal('block'),
+  volumePath: z.string().min(1),
+  snapshotPath: z.string().min(1).optional(),
+}).strict();
+
+/** External commands (argv arrays, no shell) that stream a volume to stdout / from stdin. */
+const commandBackend = z.object({
+  ...backendCommon,
+  type: z.literal('command'),
+  exportCommand: z.array(z.string().min(1)).min(1),
+  snapshotExportCommand: z.array(z.string().min(1)).min(1).optional(),
+  importCommand: z.array(z.string().min(1)).min(1),
+}).strict();
+
+export const backendSchema = z.discriminatedUnion('type', [fileBackend, blockBackend, commandBackend]);
+
+export const configSchema = z.object({
+  listen: z.object({
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(9776),
+  }).strict().default({}),
+  upstream: z.object({
+    url: z.string().url().default('http://127.0.0.1:8776'),
+    /** Refused or unreachable upstream answers 503 within this time. */
+    connectTimeoutMs: z.number().int().positive().default(3000),
+    /** Upstream that does not answer within this time: 504. */
+    timeoutMs: z.number().int().positive().default(60000),
+    /** auto: serve /v2 by translation when the upstream has no v2; native: always forward; translate: always translate. */
+    v2Mode: z.enum(['auto', 'native', 'translate']).default('auto'),
+    /** How long the upstream version document is trusted. */
+    versionCacheMs: z.number().int().nonnegative().default(300000),
+    /** Sockets kept open to the upstream. */
+    maxSockets: z.number().int().positive().default(256),
+  }).strict().default({}),
+  /** Embedded state (SQLite) lives here. */
+  dataDir: z.string().min(1).default('./data'),
+  /** Archives are written here (work in <exportDir>/temp). */
+  exportDir: z.string().min(1).default('/opt/backups'),
+  api: z.object({
+    /** Action bodies above this size get 413 overLimit (Cinder's own default is 112 KiB). */
+    maxActionBodyBytes: z.number().int().positive().default(114688),
+    /** Inject wrs-*:backup_status only when the request carries a `wrs-header` header. */
+    requireWrsHeader: z.boolean().default(false),
+  }).strict().default({}),
+  engine: z.object({
+    /** Jobs that run at once; the rest wait in order. */
+    concurrency: z.number().int().min(1).max(64).default(1),
+    compression: z.enum(['gzip', 'none', 'zstd']).default('gzip'),
+    gzipLevel: z.number().int().min(0).max(9).default(1),
+    zstdLevel: z.number().int().min(1).max(19).default(3),
+    /** Read (and checksum) the whole archive before writing a byte to the volume. */
+    verifyBeforeImport: z.boolean().default(true),
+    /** An export is refused when the export directory has less free space than this. */
+    minFreeBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
+    /** Volume bytes per second, 0 = no limit. */
+    bandwidthBytesPerSec: z.number().int().nonnegative().default(0),
+    /** On SIGTERM running jobs get this long to finish before they are failed. */
+    shutdownTimeoutMs: z.number().int().nonnegative().default(30000),
+  }).strict().default({}),
+  /** Storage backends; the first one whose hostPattern matches wins, else `defaultBackend`. */
+  backends: z.array(backendSchema).default([
+    { name: 'nfs', type: 'file', volumePath: '/var/lib/cinder/mnt/*/volume-{id}' },
+  ]),
+  defaultBackend: z.string().optional(),
+  state: z.object({
+    /** Resources whose overlay is kept in memory for the rewrite hot path. */
+    cacheEntries: z.number().int().positive().default(10000),
+  }).strict().default({}),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).strict().default({}),
+}).strict().superRefine((cfg, ctx) => {
+  const names = cfg.backends.map((b) => b.name);
+  if (cfg.defaultBackend !== undefined && !names.includes(cfg.defaultBackend)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['defaultBackend'], message: `no backend named "${cfg.defaultBackend}"` });
+  }
+  cfg.backends.forEach((b, i) => {
+    if (b.hostPattern === undefined) return;
+    try { new RegExp(b.hostPattern); } catch {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['backends', i, 'hostPattern'], message: 'not a valid regular expression' });
+    }
+  });
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type BackendConfig = z.infer<typeof backendSchema>;

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+
+/** Cinder's fault names by HTTP status. */
+const FAULT_NAMES: Record<number, string> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  405: 'badMethod',
+  409: 'conflictingRequest',
+  413: 'overLimit',
+  500: 'computeFault',
+  503: 'serviceUnavailable',
+  504: 'gatewayTimeout',
+};
+
+/**
+ * Every error the proxy makes itself: one line per kind (status, message template).
+ * Templates take `{name}` placeholders filled from the params of `fault()`.
+ */
+export const ERRORS = {
+  malformedBody: { status: 400, message: 'Malformed request body' },
+  noFileName: { status: 400, message: 'No file_name was specified in request.' },
+  badFileName: { status: 400, message: 'Invalid file_name {name}: it must be a plain file name inside the export directory.' },
+  volumeNotAvailable: { status: 400, message: 'Invalid volume: Volume status must be available.' },
+  volumeNotAvailableOrError: { status: 400, message: 'Invalid volume: Volume status must be available or error.' },
+  volumeHasSnapshots: { status: 400, message: 'Invalid volume: Volume has {count} dependent snapshots' },
+  volumeBusy: { status: 400, message: 'Invalid volume: Volume status must be {expected}.' },
+  snapshotNotAvailable: { status: 400, message: 'Invalid snapshot: Snapshot status must be available.' },
+  missingWrsHeader: { status: 400, message: 'The wrs-header header is required for this request.' },
+  fileNotFound: { status: 404, message: 'File {name} could not be found.' },
+  volumeNotFound: { status: 404, message: 'Volume {id} could not be found.' },
+  snapshotNotFound: { status: 404, message: 'Snapshot {id} could not be found.' },
+  extensionNotFound: { status: 404, message: 'Extension {alias} could not be found.' },
+  notFound: { status: 404, message: 'The resource could not be found.' },
+  bodyTooLarge: { status: 413, message: 'Request is too large.' },
+  exportDirUnavailable: { status: 500, message: 'Export directory {dir} is not usable: {reason}' },
+  internal: { status: 500, message: 'The server has either erred or is incapable of performing the requested operation.' },
+  upstreamUnavailable: { status: 503, message: 'The block storage service is unavailable: {reason}' },
+  shuttingDown: { status: 503, message: 'The service is shutting down.' },
+  upstreamTimeout: { status: 504, message: 'The block storage service did not answer in time.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorKind = keyof typeof ERRORS;
+
+/** An error that renders as a Cinder fault body. Thrown by handlers, rendered by the server. */
+export class CinderFault extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function fill(template: string, params: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in params ? String(params[key]) : whole));
+}
+
+/** Build the fault for an error kind. */
+export function fault(kind: ErrorKind, params: Record<string, string | number> = {}): CinderFault {
+  const spec = ERRORS[kind];
+  return new CinderFault(kind, spec.status, fill(spec.message, params));
+}
+
+export function faultName(status: number): string {
+  return FAULT_NAMES[status] ?? (status >= 500 ? 'computeFault' : 'badRequest');
+}
+
+/** Cinder's fault body: `{"badRequest": {"code": 400, "message": "..."}}`. */
+export function faultBody(status: number, message: string): Record<string, { code: number; message: string }> {
+  return { [faultName(status)]: { code: status, message } };
+}
+
+/** A request id in Cinder's form. */
+export function newRequestId(): string {
+  return `req-${randomUUID()}`;
+}
