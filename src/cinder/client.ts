@@ -1,0 +1,87 @@
+import type http from 'node:http';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { createUpstreamAgent } from './agent.js';
+import { smallRequest } from './request.js';
+import type { UpstreamVersions } from './versions.js';
+import { UpstreamError, type CallerContext, type CinderApi, type CinderSnapshot, type CinderVolume } from './types.js';
+
+export interface CinderClientDeps {
+  config: Config;
+  logger: Logger;
+  versions: Pick<UpstreamVersions, 'apiVersionFor'>;
+}
+
+export interface CinderClient extends CinderApi {
+  close(): void;
+}
+
+/**
+ * Caller headers that carry identity or API semantics; everything else (hop-by-hop, content, the caller's
+ * request id) is ours to set. Microversion headers are kept: the caller's microversion decides the answer's shape.
+ */
+const FORWARDED_HEADERS = [
+  'x-auth-token', 'authorization', 'openstack-api-version', 'x-openstack-volume-api-version',
+  'x-service-token', 'x-openstack-global-request-id', 'user-agent', 'accept-language',
+];
+
+export function callerHeaders(caller: CallerContext): Record<string, string> {
+  const out: Record<string, string> = { accept: 'application/json', 'x-openstack-request-id': caller.requestId };
+  for (const name of FORWARDED_HEADERS) {
+    const value = caller.headers[name];
+    const first = Array.isArray(value) ? value[0] : value;
+    if (typeof first === 'string' && first !== '') out[name] = first;
+  }
+  return out;
+}
+
+/** A small typed client for the upstream calls the proxy makes itself, always with the caller's own credentials. */
+export function createCinderClient({ config, logger, versions }: CinderClientDeps): CinderClient {
+  const log = logger.child({ module: 'cinder-client' });
+  const base = new URL(config.upstream.url);
+  const agent: http.Agent = createUpstreamAgent(base, config.upstream);
+  const prefix = base.pathname.replace(/\/+$/, '');
+
+  async function getJson(path: string, caller: CallerContext): Promise<unknown> {
+    // v2 where the upstream still serves it (the API the original extensions were written against), else v3
+    const ver = await versions.apiVersionFor('v2');
+    const url = new URL(`${prefix}/${ver}${path}`, base);
+    const answer = await smallRequest({
+      agent, url, headers: callerHeaders(caller), timeoutMs: config.upstream.connectTimeoutMs + config.upstream.timeoutMs,
+    });
+    log.debug({ requestId: caller.requestId, url: url.pathname, status: answer.status }, 'upstream call');
+    if (answer.status < 200 || answer.status > 299) throw new UpstreamError(answer.status, answer.headers, answer.body);
+    try {
+      return JSON.parse(answer.body.toString('utf8'));
+    } catch {
+      throw new UpstreamError(502, answer.headers, answer.body);
+    }
+  }
+
+  const seg = encodeURIComponent;
+
+  return {
+    async getVolume(projectId, volumeId, caller) {
+      const doc = await getJson(`/${seg(projectId)}/volumes/${seg(volumeId)}`, caller);
+      return objectAt<CinderVolume>(doc, 'volume');
+    },
+    async getSnapshot(projectId, snapshotId, caller) {
+      const doc = await getJson(`/${seg(projectId)}/snapshots/${seg(snapshotId)}`, caller);
+      return objectAt<CinderSnapshot>(doc, 'snapshot');
+    },
+    async listVolumeSnapshots(projectId, volumeId, caller) {
+      const doc = await getJson(`/${seg(projectId)}/snapshots?volume_id=${seg(volumeId)}`, caller);
+      const list = (doc as { snapshots?: unknown } | null)?.snapshots;
+      if (!Array.isArray(list)) throw new Error('upstream snapshot list has no "snapshots" array');
+      // Cinder ignores filters it does not know: filter again here
+      return list.filter((s): s is CinderSnapshot => (s as CinderSnapshot | null)?.volume_id === volumeId);
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+function objectAt<T>(doc: unknown, key: string): T {
+  const value = (doc as Record<string, unknown> | null)?.[key];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`upstream answer has no "${key}" object`);
+  return value as T;
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { Logger } from '../log.js';
+import { answerHeaders } from './headers.js';
+import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
+
+export interface AnswerOptions {
+  rewrites: readonly Rewrite[];
+  ctx: RewriteContext;
+  /** Answers larger than this are passed on untouched instead of being held in memory. */
+  maxRewriteBytes: number;
+  log: Logger;
+}
+
+const NO_BODY_STATUSES = new Set([204, 304]);
+
+function isJson(contentType: string | undefined): boolean {
+  return typeof contentType === 'string' && /^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim());
+}
+
+function isEncoded(encoding: string | undefined): boolean {
+  return encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '';
+}
+
+/** Stream the upstream answer to the caller as it is. */
+function passThrough(upstream: IncomingMessage, res: ServerResponse, prefix: Buffer[] = []): void {
+  res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, answerHeaders(upstream.rawHeaders));
+  for (const chunk of prefix) res.write(chunk);
+  pipeline(upstream, res, () => { /* errors end both streams; the forwarder's error path reports them */ });
+}
+
+/** Send the upstream answer to the caller: rewritten when a rewrite applies and the body is small JSON, else streamed. */
+export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res: ServerResponse, options: AnswerOptions): void {
+  const status = upstream.statusCode ?? 502;
+  const applicable = acceptsStatus(options.rewrites, status);
+  const declared = Number(upstream.headers['content-length'] ?? NaN);
+  const candidate = applicable.length > 0 && req.method !== 'HEAD' && !NO_BODY_STATUSES.has(status)
+    && isJson(upstream.headers['content-type']) && !isEncoded(upstream.headers['content-encoding'])
+    && !(declared > options.maxRewriteBytes);
+  if (!candidate) {
+    passThrough(upstream, res);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    chunks.push(chunk);
+    if (size > options.maxRewriteBytes) {
+      // too large to hold: send what we have and stream the rest untouched
+      upstream.off('data', onData);
+      upstream.off('end', onEnd);
+      upstream.pause();
+      options.log.warn({ bytes: size, limit: options.maxRewriteBytes }, 'answer too large to rewrite, passed on untouched');
+      passThrough(upstream, res, chunks);
+    }
+  };
+  const onEnd = () => {
+    const original = Buffer.concat(chunks);
+    let bytes = original;
+    try {
+      const body = applyRewrites(JSON.parse(original.toString('utf8')), options.ctx, applicable);
+      bytes = Buffer.from(JSON.stringify(body));
+    } catch (err) {
+      options.log.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
+    }
+    const headers = answerHeaders(upstream.rawHeaders, new Set(['content-length']));
+    headers.push('Content-Length', String(bytes.length));
+    res.writeHead(status, upstream.statusMessage, headers);
+    res.end(bytes);
+  };
+  upstream.on('data', onData);
+  upstream.on('end', onEnd);
+}

@@ -1,0 +1,72 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { TLSSocket } from 'node:tls';
+
+/** Headers about one hop's connection: never forwarded in either direction. */
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+/** Microversion headers: dropped when a /v2 request goes upstream as /v3, so Cinder answers at 3.0. */
+const MICROVERSION_HEADERS = ['openstack-api-version', 'x-openstack-volume-api-version'];
+
+function first(value: string | string[] | undefined): string | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v?.split(',')[0]?.trim() || undefined;
+}
+
+/** Host names as they may appear in a link; anything else (hostile input) is not used. */
+const HOST_RE = /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+/** How the caller reached the proxy: a proxy in front of us wins (its X-Forwarded-* headers), else this connection. */
+export function publicOrigin(req: IncomingMessage, fallbackHost: string): { proto: 'http' | 'https'; host: string } {
+  const fwdProto = first(req.headers['x-forwarded-proto'])?.toLowerCase();
+  const proto = fwdProto === 'http' || fwdProto === 'https' ? fwdProto : req.socket instanceof TLSSocket ? 'https' : 'http';
+  const candidates = [first(req.headers['x-forwarded-host']), first(req.headers.host)];
+  const host = candidates.find((h): h is string => h !== undefined && HOST_RE.test(h)) ?? fallbackHost;
+  return { proto, host };
+}
+
+export interface OutgoingHeaderOptions {
+  /** /v2 sent upstream as /v3. */
+  translated: boolean;
+  /** Length of a body sent instead of the request stream. */
+  bodyLength?: number;
+  /** Ask for an unencoded answer (it is going to be parsed). */
+  identity: boolean;
+  origin: { proto: string; host: string };
+}
+
+/** The request headers sent upstream: the caller's, minus hop-by-hop ones, plus X-Forwarded-* for Cinder's links. */
+export function outgoingHeaders(req: IncomingMessage, options: OutgoingHeaderOptions): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  const connectionTokens = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim()));
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (HOP_BY_HOP.has(name) || connectionTokens.has(name)) continue;
+    // Node already answered `100 Continue` to the caller; the upstream gets the body without waiting
+    if (name === 'expect') continue;
+    if (options.translated && MICROVERSION_HEADERS.includes(name)) continue;
+    out[name] = value;
+  }
+  if (options.bodyLength !== undefined) {
+    delete out['transfer-encoding'];
+    out['content-length'] = String(options.bodyLength);
+  }
+  if (options.identity) out['accept-encoding'] = 'identity';
+  const remote = req.socket.remoteAddress;
+  const priorFor = Array.isArray(out['x-forwarded-for']) ? out['x-forwarded-for'].join(', ') : out['x-forwarded-for'];
+  if (remote) out['x-forwarded-for'] = priorFor ? `${priorFor}, ${remote}` : remote;
+  // single values: oslo's HTTPProxyToWSGI uses them verbatim
+  out['x-forwarded-host'] = options.origin.host;
+  out['x-forwarded-proto'] = options.origin.proto;
+  return out;
+}
+
+/** Response headers for the caller as a flat [name, value, ...] list (original case), minus hop-by-hop and `drop`. */
+export function answerHeaders(rawHeaders: string[], drop: ReadonlySet<string> = new Set()): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'transfer-encoding' || drop.has(lower)) continue;
+    out.push(name, rawHeaders[i + 1]!);
+  }
+  return out;
+}

@@ -1,0 +1,196 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type http from 'node:http';
+import type { ClientRequest } from 'node:http';
+import { Readable } from 'node:stream';
+import { ProxyServer } from 'http-proxy-3';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { StateStore } from '../state/types.js';
+import { CinderFault, fault } from '../errors.js';
+import { ANSWER_TIMEOUT_CODE, classifyUpstreamError, createUpstreamAgent, upstreamFailureReason } from '../cinder/agent.js';
+import { smallRequest } from '../cinder/request.js';
+import type { UpstreamVersions } from '../cinder/versions.js';
+import type { ForwardOptions, Forwarder } from './contract.js';
+import { outgoingHeaders, publicOrigin } from './headers.js';
+import { callerVersionOf, parseApiPath, pathOf } from './paths.js';
+import { sendAnswer } from './answer.js';
+import { sendFault } from './respond.js';
+import { selectRewrites, type ExtensionDescription, type Rewrite, type RewriteContext } from './rewrites/index.js';
+
+export type { ForwardOptions, Forwarder } from './contract.js';
+export type { ExtensionDescription } from './rewrites/index.js';
+
+/** JSON answers up to this size are rewritten; larger ones pass untouched (a detail list of 10 000 volumes is ~15 MiB). */
+export const DEFAULT_MAX_REWRITE_BYTES = 32 * 1024 * 1024;
+
+export interface ForwarderDeps {
+  config: Config;
+  store: Pick<StateStore, 'overlay'>;
+  logger: Logger;
+  versions: Pick<UpstreamVersions, 'apiVersionFor'>;
+  /** Descriptions appended to the upstream extension list. */
+  extensions: readonly ExtensionDescription[];
+  maxRewriteBytes?: number;
+  /** The rewrite list (tests); REWRITES by default. */
+  rewrites?: readonly Rewrite[];
+}
+
+interface InFlight {
+  options: ForwardOptions;
+  log: Logger;
+  ctx: RewriteContext;
+  rewrites: Rewrite[];
+  /** Send (again) upstream; a retry sends `body` or nothing, never the already-read request stream. */
+  send(retry: boolean): void;
+  /** May be sent a second time: idempotent, and no body or one we hold. */
+  replayable: boolean;
+  proxyReq?: ClientRequest;
+  retried: boolean;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'PUT']);
+
+/** Whether the request stream carries a body (one we could not send twice). */
+function streamsBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+export function createForwarder(deps: ForwarderDeps): Forwarder {
+  const { config, store, versions } = deps;
+  const base = new URL(config.upstream.url);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const agent: http.Agent = createUpstreamAgent(base, config.upstream);
+  const maxRewriteBytes = deps.maxRewriteBytes ?? DEFAULT_MAX_REWRITE_BYTES;
+  const inFlight = new WeakMap<IncomingMessage, InFlight>();
+  const proxy = new ProxyServer({ agent, xfwd: false, selfHandleResponse: true, ignorePath: true });
+  dropDeleteLengthPass(proxy);
+
+  proxy.on('proxyReq', (proxyReq, req) => {
+    // idle limit: no answer (or a silent answer) for timeoutMs ends the exchange; a flowing upload keeps it alive
+    proxyReq.setTimeout(config.upstream.timeoutMs, () => {
+      proxyReq.destroy(Object.assign(new Error(`no answer within ${config.upstream.timeoutMs} ms`), { code: ANSWER_TIMEOUT_CODE }));
+    });
+    const flight = inFlight.get(req);
+    if (flight) flight.proxyReq = proxyReq;
+    flight?.log.debug({ upstream: proxyReq.path, reusedSocket: proxyReq.reusedSocket }, 'sent upstream');
+  });
+  proxy.on('proxyRes', (proxyRes, req, res) => {
+    const flight = inFlight.get(req);
+    if (!flight) { proxyRes.resume(); res.destroy(); return; }
+    sendAnswer(proxyRes, req, res, { rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, log: flight.log });
+  });
+  proxy.on('econnreset', (err, req) => {
+    inFlight.get(req)?.log.info({ err: err.message }, 'caller went away');
+  });
+  proxy.on('error', () => { /* every web() call has its own error callback */ });
+
+  function onError(err: Error, req: IncomingMessage, res: ServerResponse | unknown): void {
+    const flight = inFlight.get(req);
+    const response = res as ServerResponse;
+    if (!flight) { response.destroy(); return; }
+    const kind = classifyUpstreamError(err);
+    const code = (err as { code?: string }).code;
+    if (!response.headersSent && !response.destroyed && flight.replayable && !flight.retried
+      && flight.proxyReq?.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+      // the upstream closed an idle keep-alive connection just as we reused it: nothing was processed, send again
+      flight.retried = true;
+      flight.log.info({ err: err.message }, 'stale upstream connection, sending again');
+      flight.send(true);
+      return;
+    }
+    if (response.headersSent) {
+      // the answer was already streaming: the only honest thing left is to cut the connection
+      flight.log.warn({ err: err.message }, 'upstream failed mid-answer');
+      response.destroy();
+      return;
+    }
+    if (response.destroyed) return;
+    const f = kind === 'timeout' ? fault('upstreamTimeout') : fault('upstreamUnavailable', { reason: upstreamFailureReason(err) });
+    flight.log.warn({ err: err.message, code, status: f.status }, 'upstream failed');
+    sendFault(req, response, flight.options.requestId, f.status, f.message);
+  }
+
+  function start(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, translated: boolean, v2ByTranslation: boolean): void {
+    const url = req.url ?? '/';
+    const path = pathOf(url);
+    const log = options.logger.child({ module: 'proxy' });
+    const origin = publicOrigin(req, base.host);
+    const ctx: RewriteContext = {
+      method: req.method ?? 'GET', path, api: parseApiPath(path), translated, v2ByTranslation,
+      injectBackupStatus: options.injectBackupStatus, overlay: (type, id) => store.overlay(type, id),
+      extensions: deps.extensions, publicBase: `${origin.proto}://${origin.host}`,
+    };
+    const rewrites = selectRewrites(ctx, deps.rewrites);
+    const upstreamUrl = translated ? url.replace(/^\/v2(?=\/|$|\?)/, '/v3') : url;
+    const target = new URL(base.origin + prefix + (upstreamUrl.startsWith('/') ? upstreamUrl : `/${upstreamUrl}`));
+    log.debug({ method: req.method, url, upstream: target.pathname, translated, rewrites: rewrites.map((r) => r.name) }, 'forwarding');
+
+    const headers = outgoingHeaders(req, {
+      translated, bodyLength: options.body?.length, identity: rewrites.length > 0, origin,
+    });
+    const send = (retry: boolean) => {
+      const replacement = options.body ?? (retry ? Buffer.alloc(0) : undefined);
+      // http-proxy-3 reads req.headers synchronously inside web(); lend it the outgoing set, then give them back
+      const callerHeaders = req.headers;
+      req.headers = headers;
+      try {
+        proxy.web(req, res, { target, ...(replacement ? { buffer: Readable.from([replacement]) } : {}) }, onError);
+      } finally {
+        req.headers = callerHeaders;
+      }
+    };
+    const replayable = IDEMPOTENT.has(ctx.method) && (options.body !== undefined || !streamsBody(req));
+    inFlight.set(req, { options, log, ctx, rewrites, send, replayable, retried: false });
+    send(false);
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): void {
+    const path = pathOf(req.url);
+    const callerVersion = callerVersionOf(path);
+    if (callerVersion !== 'v2' && path !== '/') {
+      start(req, res, options, false, false);
+      return;
+    }
+    versions.apiVersionFor('v2').then(
+      (ver) => start(req, res, options, callerVersion === 'v2' && ver === 'v3', ver === 'v3'),
+      (err: unknown) => {
+        // GET / is forwarded anyway (the upstream answers for itself); /v2 cannot be routed without knowing
+        if (callerVersion !== 'v2') { start(req, res, options, false, false); return; }
+        const f = err instanceof CinderFault ? err : fault('upstreamUnavailable', { reason: String(err) });
+        options.logger.warn({ module: 'proxy', err: f.message }, 'cannot tell whether the upstream serves v2');
+        sendFault(req, res, options.requestId, f.status, f.message);
+      },
+    );
+  }
+
+  async function ready(): Promise<boolean> {
+    try {
+      const answer = await smallRequest({
+        agent, url: new URL(`${prefix}/`, base), timeoutMs: config.upstream.connectTimeoutMs,
+        headers: { accept: 'application/json' }, signal: AbortSignal.timeout(config.upstream.connectTimeoutMs),
+      });
+      return answer.status < 500;
+    } catch {
+      return false;
+    }
+  }
+
+  return {
+    forward,
+    upstreamApiVersion: (callerVersion) => versions.apiVersionFor(callerVersion),
+    ready,
+    close: () => agent.destroy(),
+  };
+}
+
+/**
+ * http-proxy-3's deleteLength pass forces `content-length: 0` on DELETE/OPTIONS without one, which would cut off a
+ * chunked body; a body-less request needs no such header anyway.
+ */
+function dropDeleteLengthPass(proxy: ProxyServer): void {
+  const passes = (proxy as unknown as { webPasses?: Array<{ name: string }> }).webPasses;
+  if (!Array.isArray(passes)) return;
+  const at = passes.findIndex((p) => p.name === 'deleteLength');
+  if (at !== -1) passes.splice(at, 1);
+}

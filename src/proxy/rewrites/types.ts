@@ -1,0 +1,43 @@
+import type { ResourceOverlay, ResourceType } from '../../state/types.js';
+import type { ApiPath } from '../paths.js';
+
+/** An entry of Cinder's extension list. */
+export interface ExtensionDescription {
+  alias: string;
+  name: string;
+  namespace?: string;
+  updated: string;
+  description: string;
+  links: unknown[];
+}
+
+/** Everything a rewrite may look at besides the body; built once per request. */
+export interface RewriteContext {
+  method: string;
+  /** The caller's path, no query string. */
+  path: string;
+  /** The path split, or null outside /v2 and /v3. */
+  api: ApiPath | null;
+  /** This /v2 request was sent upstream as /v3. */
+  translated: boolean;
+  /** /v2 is served by translation (the upstream has no v2, or v2Mode is translate). */
+  v2ByTranslation: boolean;
+  injectBackupStatus: boolean;
+  overlay(type: ResourceType, id: string): ResourceOverlay;
+  extensions: readonly ExtensionDescription[];
+  /** `proto://host` of the proxy as the caller reached it. */
+  publicBase: string;
+}
+
+/** One response rewrite: a matcher (decided before the answer arrives) and a pure function on the parsed body. */
+export interface Rewrite {
+  name: string;
+  matches(ctx: RewriteContext): boolean;
+  /** Answer statuses the rewrite applies to (default: 2xx). */
+  acceptsStatus?(status: number): boolean;
+  apply(body: unknown, ctx: RewriteContext): unknown;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { answerHeaders, outgoingHeaders, publicOrigin } from '../../src/proxy/headers.js';
+import { callerVersionOf, isVersionDocument, parseApiPath, pathOf } from '../../src/proxy/paths.js';
+
+function fakeReq(headers: Record<string, string>, remoteAddress = '192.0.2.7'): IncomingMessage {
+  return { headers, socket: { remoteAddress } } as unknown as IncomingMessage;
+}
+
+const origin = { proto: 'http', host: 'proxy:9776' };
+
+describe('outgoing headers', () => {
+  it('drops hop-by-hop headers, those named in Connection, and Expect', () => {
+    const out = outgoingHeaders(fakeReq({
+      connection: 'keep-alive, x-secret-hop', 'keep-alive': 'timeout=5', 'x-secret-hop': '1', te: 'trailers',
+      expect: '100-continue', 'x-auth-token': 't', 'content-length': '5',
+    }), { translated: false, identity: false, origin });
+    expect(out).toEqual({
+      'x-auth-token': 't', 'content-length': '5',
+      'x-forwarded-for': '192.0.2.7', 'x-forwarded-host': 'proxy:9776', 'x-forwarded-proto': 'http',
+    });
+  });
+
+  it('drops microversion headers only when translating, and sizes a replacement body', () => {
+    const req = fakeReq({ 'openstack-api-version': 'volume 3.70', 'x-openstack-volume-api-version': '3.70', 'transfer-encoding': 'chunked' });
+    const kept = outgoingHeaders(req, { translated: false, identity: false, origin });
+    expect(kept['openstack-api-version']).toBe('volume 3.70');
+    const translated = outgoingHeaders(req, { translated: true, bodyLength: 12, identity: true, origin });
+    expect(translated['openstack-api-version']).toBeUndefined();
+    expect(translated['x-openstack-volume-api-version']).toBeUndefined();
+    expect(translated['transfer-encoding']).toBeUndefined();
+    expect(translated['content-length']).toBe('12');
+    expect(translated['accept-encoding']).toBe('identity');
+  });
+});
+
+describe('public origin', () => {
+  it('takes a front proxy view first, then Host, and ignores hostile values', () => {
+    expect(publicOrigin(fakeReq({ host: 'proxy:9776' }), 'up:8776')).toEqual({ proto: 'http', host: 'proxy:9776' });
+    expect(publicOrigin(fakeReq({ host: 'proxy:9776', 'x-forwarded-host': 'api.example.org, inner', 'x-forwarded-proto': 'HTTPS' }), 'up:8776'))
+      .toEqual({ proto: 'https', host: 'api.example.org' });
+    expect(publicOrigin(fakeReq({ host: 'evil.org/x?', 'x-forwarded-proto': 'javascript' }), 'up:8776')).toEqual({ proto: 'http', host: 'up:8776' });
+    expect(publicOrigin(fakeReq({ host: '[::1]:9776' }), 'up').host).toBe('[::1]:9776');
+  });
+});
+
+describe('answer headers', () => {
+  it('keeps names and values as they came, minus hop-by-hop and the dropped ones', () => {
+    const raw = ['Content-Type', 'application/json', 'Connection', 'keep-alive', 'Transfer-Encoding', 'chunked',
+      'X-Openstack-Request-Id', 'req-1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '10'];
+    expect(answerHeaders(raw, new Set(['content-length']))).toEqual([
+      'Content-Type', 'application/json', 'X-Openstack-Request-Id', 'req-1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2',
+    ]);
+  });
+});
+
+describe('paths', () => {
+  it('splits API paths with and without a project id', () => {
+    expect(parseApiPath('/v2/p1/volumes/detail')).toEqual({ version: 'v2', project: 'p1', rest: ['volumes', 'detail'] });
+    expect(parseApiPath('/v3/volumes/detail')).toEqual({ version: 'v3', project: null, rest: ['volumes', 'detail'] });
+    expect(parseApiPath('/v3/')).toEqual({ version: 'v3', project: null, rest: [] });
+    expect(parseApiPath('/healthz')).toBeNull();
+    expect(pathOf('/v3/p/volumes?limit=1')).toBe('/v3/p/volumes');
+    expect(isVersionDocument('/')).toBe(true);
+    expect(isVersionDocument('/v2')).toBe(true);
+    expect(isVersionDocument('/v2/p')).toBe(false);
+    expect(callerVersionOf('/v2')).toBe('v2');
+    expect(callerVersionOf('/v20/x')).toBeNull();
+  });
+});

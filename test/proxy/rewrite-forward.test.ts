@@ -1,0 +1,245 @@
+import http from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { SqliteStateStore } from '../../src/state/sqlite-store.js';
+import { fixture, fixtureJson, request, sendFixture, startFakeCinder, testConfig } from './helpers.js';
+import { startProxy, WRS_EXTENSIONS } from './harness.js';
+
+const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
+const VOL = '094098e3-67cd-4a57-a683-a518cb8020db';
+const SNAP = '83dfb006-0751-464b-9eae-96fd15d6e95b';
+const STARTED = 'Export started at 2026-11-27 03:00:00.123456';
+
+function startExport(store: SqliteStateStore): string {
+  const job = store.createJob({
+    kind: 'volume-export', resourceType: 'volume', resourceId: VOL, projectId: P,
+    params: { volumeId: VOL, sizeGiB: 1, host: null }, bytesTotal: 100,
+    backupStatus: [{ resourceType: 'volume', resourceId: VOL, backupStatus: STARTED }],
+  })!;
+  store.setProgress(job.id, 37, 100);
+  return job.id;
+}
+
+function expectLengthRight(answer: { headers: http.IncomingHttpHeaders; body: Buffer }) {
+  expect(answer.headers['content-length']).toBe(String(answer.body.length));
+}
+
+describe('rewrites through the forwarder', () => {
+  it('injects backup_status and the job status into volume detail and show, not into the summary list', async () => {
+    const cinder = await startFakeCinder({
+      [`GET /v3/${P}/volumes/detail`]: 'volumes-detail',
+      [`GET /v3/${P}/volumes/${VOL}`]: 'volume-get',
+      [`GET /v3/${P}/volumes`]: 'volumes-list',
+    });
+    const proxy = await startProxy(testConfig(cinder.url));
+    startExport(proxy.store);
+
+    const detail = await request(`${proxy.url}/v3/${P}/volumes/detail`);
+    expectLengthRight(detail);
+    const vol = detail.json().volumes.find((v: any) => v.id === VOL);
+    expect(vol.status).toBe('exporting');
+    expect(vol['wrs-volume:backup_status']).toBe(STARTED);
+    expect(vol['wrs-volume:backup_progress']).toBe('37%');
+    expect(detail.headers['x-openstack-request-id']).toBe(fixture('volumes-detail').headers.find(([k]) => k === 'X-Openstack-Request-Id')![1]);
+
+    const show = await request(`${proxy.url}/v3/${P}/volumes/${VOL}`);
+    expectLengthRight(show);
+    expect(show.json().volume['wrs-volume:backup_status']).toBe(STARTED);
+    expect(show.json().volume.status).toBe('exporting');
+
+    const summary = await request(`${proxy.url}/v3/${P}/volumes`);
+    expect(summary.body.equals(fixture('volumes-list').body)).toBe(true);
+
+    // rewritten answers are asked for unencoded; others keep the caller's accept-encoding
+    const [d, s, l] = cinder.requests;
+    expect(d!.headers['accept-encoding']).toBe('identity');
+    expect(s!.headers['accept-encoding']).toBe('identity');
+    expect(l!.headers['accept-encoding']).toBeUndefined();
+  });
+
+  it('injects null backup_status for unknown volumes, and nothing when injection is off', async () => {
+    const cinder = await startFakeCinder({ [`GET /v3/${P}/volumes/${VOL}`]: 'volume-get' });
+    const on = await startProxy(testConfig(cinder.url));
+    expect((await request(`${on.url}/v3/${P}/volumes/${VOL}`)).json().volume).toHaveProperty('wrs-volume:backup_status', null);
+    const off = await startProxy(testConfig(cinder.url), { injectBackupStatus: false });
+    const answer = await request(`${off.url}/v3/${P}/volumes/${VOL}`);
+    expect(answer.json().volume).not.toHaveProperty('wrs-volume:backup_status');
+    expect(answer.json()).toEqual(fixtureJson('volume-get'));
+  });
+
+  it('injects wrs-snapshot:backup_status into snapshot detail and show', async () => {
+    const cinder = await startFakeCinder({
+      [`GET /v3/${P}/snapshots/detail`]: 'snapshots-detail',
+      [`GET /v3/${P}/snapshots/${SNAP}`]: 'snapshot-get',
+      [`GET /v3/${P}/snapshots`]: 'snapshots-list',
+    });
+    const proxy = await startProxy(testConfig(cinder.url));
+    const job = proxy.store.createJob({
+      kind: 'snapshot-export', resourceType: 'snapshot', resourceId: SNAP, projectId: P,
+      params: { volumeId: VOL, snapshotId: SNAP, sizeGiB: 1, host: null }, bytesTotal: 10,
+      backupStatus: [{ resourceType: 'snapshot', resourceId: SNAP, backupStatus: STARTED }],
+    })!;
+    proxy.store.finishJob(job.id, { state: 'succeeded', backupStatus: [{ resourceType: 'snapshot', resourceId: SNAP, backupStatus: 'Export completed at 2026-11-27 03:01:00' }] });
+
+    const detail = await request(`${proxy.url}/v3/${P}/snapshots/detail`);
+    expectLengthRight(detail);
+    const snap = detail.json().snapshots.find((s: any) => s.id === SNAP);
+    expect(snap['wrs-snapshot:backup_status']).toBe('Export completed at 2026-11-27 03:01:00');
+    expect(snap.status).toBe('available');
+    const show = await request(`${proxy.url}/v3/${P}/snapshots/${SNAP}`);
+    expect(show.json().snapshot['wrs-snapshot:backup_status']).toBe('Export completed at 2026-11-27 03:01:00');
+    const list = await request(`${proxy.url}/v3/${P}/snapshots`);
+    expect(list.body.equals(fixture('snapshots-list').body)).toBe(true);
+  });
+
+  it('appends the extension descriptions to the upstream list', async () => {
+    const cinder = await startFakeCinder({ [`GET /v2/${P}/extensions`]: 'extensions' });
+    const proxy = await startProxy(testConfig(cinder.url, { v2Mode: 'native' }));
+    const answer = await request(`${proxy.url}/v2/${P}/extensions`);
+    expectLengthRight(answer);
+    const upstream = fixtureJson('extensions').extensions;
+    expect(answer.json().extensions).toEqual([...upstream, ...WRS_EXTENSIONS]);
+  });
+
+  it('passes answers untouched when they are encoded, not JSON, errors, or larger than the cap', async () => {
+    const big = { volumes: Array.from({ length: 200 }, (_, i) => ({ id: `v-${i}`, status: 'available', name: 'x'.repeat(100) })) };
+    const bigBytes = Buffer.from(JSON.stringify(big));
+    const gz = gzipSync(fixture('volume-get').body);
+    const cinder = await startFakeCinder({
+      [`GET /v3/${P}/volumes/${VOL}`]: (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': gz.length });
+        res.end(gz);
+      },
+      [`GET /v3/${P}/volumes/detail`]: (_req, res) => {
+        // chunked, so the cap is only found while reading
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write(bigBytes.subarray(0, 1000));
+        res.end(bigBytes.subarray(1000));
+      },
+      [`GET /v3/${P}/snapshots/detail`]: (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': bigBytes.length });
+        res.end(bigBytes);
+      },
+      [`GET /v3/${P}/snapshots/${SNAP}`]: (_req, res) => sendFixture(res, 'error-404-volume'),
+    });
+    const proxy = await startProxy(testConfig(cinder.url), { deps: { maxRewriteBytes: 4096 } });
+    const encoded = await request(`${proxy.url}/v3/${P}/volumes/${VOL}`);
+    expect(encoded.body.equals(gz)).toBe(true);
+    const chunked = await request(`${proxy.url}/v3/${P}/volumes/detail`);
+    expect(chunked.body.equals(bigBytes)).toBe(true);
+    const sized = await request(`${proxy.url}/v3/${P}/snapshots/detail`);
+    expect(sized.body.equals(bigBytes)).toBe(true);
+    const notFound = await request(`${proxy.url}/v3/${P}/snapshots/${SNAP}`);
+    expect(notFound.status).toBe(404);
+    expect(notFound.body.equals(fixture('error-404-volume').body)).toBe(true);
+  });
+});
+
+describe('v2 in front of a v3-only Cinder', () => {
+  function v3OnlyCinder() {
+    return startFakeCinder({
+      'GET /': 'versions-root',
+      'GET /v3/': 'versions-v3',
+      [`GET /v3/${P}/volumes/${VOL}`]: 'volume-get',
+      [`GET /v3/${P}/volumes`]: 'volumes-list',
+      [`GET /v3/${P}/extensions`]: 'extensions',
+    });
+  }
+
+  it('sends /v2 upstream as /v3 without microversion headers and rewrites links back to /v2', async () => {
+    const cinder = await v3OnlyCinder();
+    const proxy = await startProxy(testConfig(cinder.url));
+    const answer = await request(`${proxy.url}/v2/${P}/volumes/${VOL}?x=1`, {
+      headers: { 'OpenStack-API-Version': 'volume 3.70', 'X-OpenStack-Volume-API-Version': '3.70', 'X-Auth-Token': 't' },
+    });
+    expect(answer.status).toBe(200);
+    expectLengthRight(answer);
+    const seen = cinder.requests.find((r) => r.url.includes('/volumes/'))!;
+    expect(seen.url).toBe(`/v3/${P}/volumes/${VOL}?x=1`);
+    expect(seen.headers['openstack-api-version']).toBeUndefined();
+    expect(seen.headers['x-openstack-volume-api-version']).toBeUndefined();
+    expect(seen.headers['x-auth-token']).toBe('t');
+    const links = answer.json().volume.links;
+    expect(links[0].href).toBe(`http://127.0.0.1:8776/v2/${P}/volumes/${VOL}`);
+    expect(links[1].href).toBe(`http://127.0.0.1:8776/${P}/volumes/${VOL}`);
+    expect(answer.json().volume).toHaveProperty('wrs-volume:backup_status', null);
+
+    // summary list: links rewritten, nothing injected
+    const list = await request(`${proxy.url}/v2/${P}/volumes`);
+    expect(list.json().volumes[0].links[0].href).toContain(`/v2/${P}/volumes/`);
+    expect(list.json().volumes[0]).not.toHaveProperty('wrs-volume:backup_status');
+
+    // /v3 itself is left alone
+    const v3 = await request(`${proxy.url}/v3/${P}/volumes/${VOL}`, { headers: { 'OpenStack-API-Version': 'volume 3.70' } });
+    expect(v3.json().volume.links[0].href).toContain('/v3/');
+    expect(cinder.requests.at(-1)!.headers['openstack-api-version']).toBe('volume 3.70');
+  });
+
+  it('lists v2 in version discovery (GET / and GET /v2/) with a self link to the proxy', async () => {
+    const cinder = await v3OnlyCinder();
+    const proxy = await startProxy(testConfig(cinder.url));
+    const root = await request(`${proxy.url}/`);
+    expect(root.status).toBe(300);
+    expectLengthRight(root);
+    const v2 = root.json().versions.find((v: any) => v.id === 'v2.0');
+    expect(v2.status).toBe('DEPRECATED');
+    expect(v2.links).toContainEqual({ rel: 'self', href: `${proxy.url}/v2/` });
+    expect(root.json().versions.find((v: any) => v.id === 'v3.0')).toEqual(fixtureJson('versions-root').versions[0]);
+
+    const doc = await request(`${proxy.url}/v2/`);
+    expect(cinder.requests.at(-1)!.url).toBe('/v3/');
+    expect(doc.json().versions.map((v: any) => v.id).sort()).toEqual(['v2.0', 'v3.0']);
+  });
+
+  it('forwards /v2 as it is when the upstream serves v2', async () => {
+    const both = { versions: [{ ...fixtureJson('versions-root').versions[0], id: 'v2.0', status: 'DEPRECATED' }, fixtureJson('versions-root').versions[0]] };
+    const cinder = await startFakeCinder({
+      'GET /': (_req, res) => { res.writeHead(300, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(both)); },
+      [`GET /v2/${P}/volumes/${VOL}`]: 'volume-get',
+    });
+    const proxy = await startProxy(testConfig(cinder.url));
+    const answer = await request(`${proxy.url}/v2/${P}/volumes/${VOL}`, { headers: { 'OpenStack-API-Version': 'volume 3.0' } });
+    expect(cinder.requests.at(-1)!.url).toBe(`/v2/${P}/volumes/${VOL}`);
+    expect(cinder.requests.at(-1)!.headers['openstack-api-version']).toBe('volume 3.0');
+    expect(answer.json().volume.links[0].href).toContain('/v3/');
+    const root = await request(`${proxy.url}/`);
+    expect(root.json()).toEqual(both);
+  });
+
+  it('honours v2Mode translate and native without asking the upstream', async () => {
+    const cinder = await startFakeCinder({ [`GET /v3/${P}/volumes`]: 'volumes-list', [`GET /v2/${P}/volumes`]: 'volumes-list' });
+    const translate = await startProxy(testConfig(cinder.url, { v2Mode: 'translate' }));
+    await request(`${translate.url}/v2/${P}/volumes`);
+    expect(cinder.requests.at(-1)!.url).toBe(`/v3/${P}/volumes`);
+    expect(await translate.forwarder.upstreamApiVersion('v2')).toBe('v3');
+    const native = await startProxy(testConfig(cinder.url, { v2Mode: 'native' }));
+    await request(`${native.url}/v2/${P}/volumes`);
+    expect(cinder.requests.at(-1)!.url).toBe(`/v2/${P}/volumes`);
+    expect(await native.forwarder.upstreamApiVersion('v2')).toBe('v2');
+    expect(cinder.requests.some((r) => r.url === '/')).toBe(false);
+  });
+
+  it('answers /v2 with 503 when the upstream cannot be asked which versions it serves', async () => {
+    const cinder = await startFakeCinder({ 'GET /': (_req, res) => { res.writeHead(500); res.end(); } });
+    const proxy = await startProxy(testConfig(cinder.url));
+    const answer = await request(`${proxy.url}/v2/${P}/volumes`);
+    expect(answer.status).toBe(503);
+    expect(answer.headers['x-openstack-request-id']).toBe(proxy.requestIds[0]);
+    expect(answer.json().serviceUnavailable.code).toBe(503);
+  });
+});
+
+describe('ready()', () => {
+  it('is true when the upstream answers GET / below 500, false otherwise', async () => {
+    const cinder = await startFakeCinder({ 'GET /': 'versions-root' });
+    const proxy = await startProxy(testConfig(cinder.url));
+    expect(await proxy.forwarder.ready()).toBe(true);
+    cinder.routes.set('GET /', (_req, res) => { res.writeHead(401); res.end(); });
+    expect(await proxy.forwarder.ready()).toBe(true);
+    cinder.routes.set('GET /', (_req, res) => { res.writeHead(503); res.end(); });
+    expect(await proxy.forwarder.ready()).toBe(false);
+    cinder.routes.set('GET /', () => { /* never answers */ });
+    const slow = await startProxy(testConfig(cinder.url, { connectTimeoutMs: 200 }));
+    expect(await slow.forwarder.ready()).toBe(false);
+  });
+});
