@@ -27,6 +27,9 @@ export const ERRORS = {
   volumeHasSnapshots: { status: 400, message: 'Invalid volume: Volume has {count} dependent snapshots' },
   volumeBusy: { status: 400, message: 'Invalid volume: Volume status must be {expected}.' },
   snapshotNotAvailable: { status: 400, message: 'Invalid snapshot: Snapshot status must be available.' },
+  /** Cinder's own refusals (InvalidVolume/InvalidSnapshot) for calls that conflict with a running job. */
+  invalidVolume: { status: 400, message: 'Invalid volume: {reason}' },
+  invalidSnapshot: { status: 400, message: 'Invalid snapshot: {reason}' },
   missingWrsHeader: { status: 400, message: 'The wrs-header header is required for this request.' },
   fileNotFound: { status: 404, message: 'File {name} could not be found.' },
   volumeNotFound: { status: 404, message: 'Volume {id} could not be found.' },

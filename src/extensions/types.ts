@@ -1,0 +1,46 @@
+import type { Config } from '../config/schema.js';
+import type { CallerContext, CinderApi } from '../cinder/types.js';
+import type { Logger } from '../log.js';
+import type { JobEngine, StateStore } from '../state/types.js';
+
+/** One entry of Cinder's extension list. */
+export interface ExtensionDescription {
+  alias: string;
+  name: string;
+  namespace: string;
+  updated: string;
+  description: string;
+  links: unknown[];
+}
+
+/** What an action handler works with. */
+export interface ActionDeps {
+  config: Config;
+  store: StateStore;
+  engine: JobEngine;
+  cinder: CinderApi;
+}
+
+export interface ActionRequest {
+  projectId: string;
+  /** The volume or snapshot id from the path. */
+  resourceId: string;
+  /** The value under the action key (`null`, an object, a string ...), as the caller sent it. */
+  value: unknown;
+  caller: CallerContext;
+  logger: Logger;
+}
+
+export interface ActionResult {
+  status: number;
+  body: unknown;
+}
+
+export type ActionHandler = (deps: ActionDeps, req: ActionRequest) => Promise<ActionResult>;
+
+/** An extension: its description and the action keys it answers on volumes and snapshots. */
+export interface Extension {
+  description: ExtensionDescription;
+  volumeActions: Record<string, ActionHandler>;
+  snapshotActions: Record<string, ActionHandler>;
+}

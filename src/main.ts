@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCinderClient } from './cinder/client.js';
+import { createUpstreamVersions } from './cinder/versions.js';
+import { loadConfigFile, type ConfigOverrides } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { createEngine } from './export/engine.js';
+import { extensionDescriptions } from './extensions/index.js';
+import { createLogger, type Logger } from './log.js';
+import { createForwarder } from './proxy/index.js';
+import { createApp } from './server/app.js';
+import { stopListening } from './server/lifecycle.js';
+import { CachedStateStore } from './state/cached-store.js';
+import { SqliteStateStore } from './state/sqlite-store.js';
+
+export interface RunningProxy {
+  url: string;
+  port: number;
+  server: Server;
+  /** Stop accepting, let running jobs finish (engine.shutdownTimeoutMs), close everything. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The composition root: build every collaborator from the config, recover old jobs, listen. */
+export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
+  const log = logger.child({ module: 'main' });
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = new CachedStateStore(new SqliteStateStore(join(config.dataDir, 'state.sqlite')), config.state.cacheEntries);
+  const versions = createUpstreamVersions({ config, logger });
+  const cinder = createCinderClient({ config, logger, versions });
+  const forwarder = createForwarder({ config, store, logger, versions, extensions: extensionDescriptions() });
+  const engine = createEngine({ config, store, logger });
+  const closeAll = () => { forwarder.close(); cinder.close(); versions.close(); store.close(); };
+  let server: Server;
+  let draining = false;
+  try {
+    await engine.recover();
+    try {
+      mkdirSync(join(config.exportDir, 'temp'), { recursive: true });
+    } catch (err) {
+      // the API keeps serving; exports fail (and say why) until the directory is usable
+      log.warn({ exportDir: config.exportDir, err: (err as Error).message }, 'export directory is not usable');
+    }
+    const { app } = createApp({ config, store, engine, cinder, forwarder, versions, logger, draining: () => draining });
+    server = createServer(app);
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((done, fail) => {
+      server.once('error', fail);
+      server.listen(config.listen.port, config.listen.host, () => { server.off('error', fail); done(); });
+    });
+  } catch (err) {
+    closeAll();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const host = config.listen.host === '0.0.0.0' || config.listen.host === '::' ? '127.0.0.1' : config.listen.host;
+  log.info({ port, upstream: config.upstream.url, exportDir: config.exportDir }, 'listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    server,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const stopped = stopListening(server);
+        await engine.shutdown(config.engine.shutdownTimeoutMs);
+        server.closeAllConnections();
+        await stopped;
+        closeAll();
+        log.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The project root (where package.json is), from src/ or dist/. */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** `--config PATH` wins over STX_PROXY_CONFIG, which wins over config/default.yaml. */
+export function configPath(argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  const i = argv.indexOf('--config');
+  const fromArg = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
+  return resolve(fromArg ?? env.STX_PROXY_CONFIG ?? join(projectRoot(), 'config', 'default.yaml'));
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfigFile(configPath(process.argv.slice(2), process.env), process.env as ConfigOverrides);
+  } catch (err) {
+    process.stderr.write(`stx-cinder-proxy: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(config.log.level);
+  let proxy: RunningProxy;
+  try {
+    proxy = await startProxy(config, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'cannot start');
+    process.exit(1);
+  }
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    proxy.close().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean shutdown'); process.exit(1); });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+/** Run the CLI only when this file is the program (not when a test imports startProxy). */
+function isProgram(): boolean {
+  try { return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url); } catch { return false; }
+}
+
+if (isProgram()) void main();

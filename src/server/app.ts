@@ -1,0 +1,133 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Express } from 'express';
+import type { Config } from '../config/schema.js';
+import type { CallerContext, CinderApi } from '../cinder/types.js';
+import { fault } from '../errors.js';
+import {
+  attachmentCreateConflict, refuseIfHeld, snapshotCreateConflict, snapshotDeleteConflict, volumeActionConflict,
+  volumeDeleteConflict,
+} from '../extensions/conflicts.js';
+import { findAction, findExtension } from '../extensions/index.js';
+import type { Logger } from '../log.js';
+import type { Forwarder } from '../proxy/contract.js';
+import type { JobEngine, StateStore } from '../state/types.js';
+import { BodyRejected, parseJsonObject, readLimitedBody } from './body.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { attachContext, contextOf as ctxOf, logCompletion, type RequestContext } from './request-context.js';
+import { sendError, sendJson } from './respond.js';
+import { classify, type RouteMatch } from './routes.js';
+
+/** Everything the app works with, built by the composition root (src/main.ts) or a test. */
+export interface AppDeps {
+  config: Config;
+  store: StateStore;
+  engine: JobEngine;
+  cinder: CinderApi;
+  forwarder: Forwarder;
+  /** The upstream version detector (used by the forwarder and the cinder client; kept for wiring symmetry). */
+  versions?: unknown;
+  logger: Logger;
+  /** True once shutdown began: new jobs are refused with 503, everything else is still served. */
+  draining?: () => boolean;
+}
+
+export interface ProxyApp {
+  app: Express;
+  metrics: Metrics;
+}
+
+/** The express app: operations endpoints, then the route table; no body parsing (the forwarder streams). */
+export function createApp(deps: AppDeps): ProxyApp {
+  const logger = deps.logger.child({ module: 'server' });
+  const metrics = createMetrics(deps.store);
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+
+  app.use((req, res, next) => {
+    const ctx = attachContext(req, logger);
+    const route = classify(req.method, req.url);
+    const ops = (req.method === 'GET' || req.method === 'HEAD') && OPS_PATHS.has(req.path);
+    logCompletion(req, res, ctx, (status) => metrics.countRequest(ops ? 'ops' : route.kind, status));
+    if (ops) { next(); return; }
+    handle(deps, req, res, route, ctx).catch((err: unknown) => {
+      if (res.destroyed) { ctx.logger.info({ err: (err as Error).message }, 'client went away'); return; }
+      const rejected = err instanceof BodyRejected;
+      sendError(res, ctx, rejected ? err.fault : err, rejected);
+    });
+  });
+
+  app.get('/healthz', (req, res) => { sendJson(res, ctxOf(req), 200, { status: 'ok' }); });
+  app.get('/readyz', (req, res) => {
+    const ctx = ctxOf(req);
+    deps.forwarder.ready().then(
+      (ok) => ok ? sendJson(res, ctx, 200, { status: 'ready' }) : sendError(res, ctx, fault('upstreamUnavailable', { reason: 'upstream does not answer GET /' })),
+      (err: unknown) => sendError(res, ctx, err),
+    );
+  });
+  app.get('/metrics', (req, res) => {
+    metrics.registry.metrics().then((text) => {
+      res.setHeader('Content-Type', metrics.registry.contentType);
+      res.setHeader('x-openstack-request-id', ctxOf(req).requestId);
+      res.end(text);
+    }, (err: unknown) => sendError(res, ctxOf(req), err));
+  });
+  return { app, metrics };
+}
+
+const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+async function handle(deps: AppDeps, req: IncomingMessage, res: ServerResponse, route: RouteMatch, ctx: RequestContext): Promise<void> {
+  const { config } = deps;
+  const injectBackupStatus = !config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
+  const forward = (body?: Buffer) => deps.forwarder.forward(req, res, {
+    requestId: ctx.requestId, logger: ctx.logger, injectBackupStatus, ...(body ? { body } : {}),
+  });
+  const caller: CallerContext = { headers: req.headers, requestId: ctx.requestId };
+  const id = route.id ?? '';
+
+  switch (route.kind) {
+    case 'forward': forward(); return;
+    case 'extension-show': {
+      const ext = findExtension(id);
+      if (ext) sendJson(res, ctx, 200, { extension: ext }); else forward();
+      return;
+    }
+    case 'volume-delete':
+      await refuseIfHeld(deps, route.projectId, caller, volumeDeleteConflict(id));
+      forward();
+      return;
+    case 'snapshot-delete':
+      await refuseIfHeld(deps, route.projectId, caller, snapshotDeleteConflict(id));
+      forward();
+      return;
+    default: break;
+  }
+
+  const raw = await readLimitedBody(req, config.api.maxActionBodyBytes);
+  if (route.kind === 'volume-action' || route.kind === 'snapshot-action') {
+    const body = parseJsonObject(raw);
+    const target = route.kind === 'volume-action' ? 'volume' : 'snapshot';
+    const action = findAction(target, body);
+    if (!action) {
+      if (target === 'volume') await refuseIfHeld(deps, route.projectId, caller, volumeActionConflict(id, body));
+      forward(raw);
+      return;
+    }
+    if (deps.draining?.()) throw fault('shuttingDown');
+    ctx.logger.info({ action: action.key, [`${target}Id`]: id }, 'extension action');
+    const result = await action.handler(deps, { projectId: route.projectId, resourceId: id, value: body[action.key], caller, logger: ctx.logger });
+    sendJson(res, ctx, result.status, result.body);
+    return;
+  }
+  // snapshot or attachment create: only peeked at; a body we cannot read is Cinder's to refuse
+  let body: Record<string, unknown> | undefined;
+  try { body = parseJsonObject(raw); } catch { body = undefined; }
+  if (body) {
+    const check = route.kind === 'snapshot-create'
+      ? snapshotCreateConflict(body, req.headers['openstack-api-version'])
+      : attachmentCreateConflict(body);
+    await refuseIfHeld(deps, route.projectId, caller, check);
+  }
+  forward(raw);
+}

@@ -1,0 +1,43 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { newRequestId } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** What every handler knows about the request it serves. */
+export interface RequestContext {
+  requestId: string;
+  logger: Logger;
+}
+
+const CONTEXT = Symbol('stx-request-context');
+
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+
+/**
+ * Give the request its own `req-<uuid>` and a child logger carrying it, so every log line of the
+ * request names it. The proxy's own answers carry the id in x-openstack-request-id (see respond.ts).
+ */
+export function attachContext(req: IncomingMessage, logger: Logger): RequestContext {
+  const requestId = newRequestId();
+  const ctx: RequestContext = { requestId, logger: logger.child({ requestId }) };
+  (req as WithContext)[CONTEXT] = ctx;
+  return ctx;
+}
+
+export function contextOf(req: IncomingMessage): RequestContext {
+  const ctx = (req as WithContext)[CONTEXT];
+  if (!ctx) throw new Error('request context missing: attachContext must run first');
+  return ctx;
+}
+
+/** Log one line per finished request (status, duration) and report it to the metrics. */
+export function logCompletion(
+  req: IncomingMessage, res: ServerResponse, ctx: RequestContext, onDone: (status: number) => void,
+): void {
+  const started = process.hrtime.bigint();
+  res.once('close', () => {
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    ctx.logger.info({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(ms * 10) / 10,
+      aborted: !res.writableFinished }, 'request');
+    onDone(res.statusCode);
+  });
+}

@@ -1,0 +1,47 @@
+import type { ServerResponse } from 'node:http';
+import { CinderFault, fault, faultBody } from '../errors.js';
+import { UpstreamError } from '../cinder/types.js';
+import type { RequestContext } from './request-context.js';
+
+/** Headers that describe one hop's connection, never copied from an upstream answer. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection', 'upgrade', 'trailer', 'te']);
+
+/** A JSON answer the proxy makes itself, with its request id. */
+export function sendJson(res: ServerResponse, ctx: RequestContext, status: number, body: unknown, close = false): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const bytes = Buffer.from(JSON.stringify(body));
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', bytes.length);
+  res.setHeader('x-openstack-request-id', ctx.requestId);
+  if (close) res.setHeader('Connection', 'close');
+  res.end(bytes);
+}
+
+/** An upstream non-2xx answer, passed to the caller exactly as it came (status, headers, body). */
+function sendUpstream(res: ServerResponse, err: UpstreamError): void {
+  if (res.headersSent) { res.destroy(); return; }
+  res.statusCode = err.status;
+  for (const [name, value] of Object.entries(err.headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name.toLowerCase())) res.setHeader(name, value);
+  }
+  res.setHeader('Content-Length', err.body.length);
+  res.end(err.body);
+}
+
+/**
+ * Render anything a handler threw: a CinderFault as Cinder's fault body, an UpstreamError as it came,
+ * anything else as a 500 computeFault (logged; the process keeps serving).
+ */
+export function sendError(res: ServerResponse, ctx: RequestContext, err: unknown, close = false): void {
+  if (err instanceof UpstreamError) { sendUpstream(res, err); return; }
+  let f: CinderFault;
+  if (err instanceof CinderFault) {
+    f = err;
+    ctx.logger.info({ kind: f.kind, status: f.status }, f.message);
+  } else {
+    ctx.logger.error({ err }, 'unexpected error');
+    f = fault('internal');
+  }
+  sendJson(res, ctx, f.status, faultBody(f.status, f.message), close);
+}

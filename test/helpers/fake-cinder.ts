@@ -1,0 +1,116 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fixtureJson, loadFixture } from './fixtures.js';
+
+export const PROJECT = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
+export const VOLUME_ID = '094098e3-67cd-4a57-a683-a518cb8020db';
+export const SNAPSHOT_ID = '83dfb006-0751-464b-9eae-96fd15d6e95b';
+export const TOKEN = `admin:${PROJECT}`;
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+}
+
+/** An answer override: return true when it answered. */
+type Override = (req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean;
+
+/**
+ * A fake Cinder on loopback: version document, volume/snapshot show and snapshot list from the recorded
+ * fixtures (mutable per test), keystone-style 401 without a token, 403 for `forbiddenTokens`, and 202
+ * for everything else. Records every request it gets.
+ */
+export class FakeCinder {
+  readonly requests: RecordedRequest[] = [];
+  readonly volumes = new Map<string, Record<string, any>>();
+  readonly snapshots = new Map<string, Record<string, any>>();
+  readonly forbiddenTokens = new Set<string>();
+  private readonly overrides: Override[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  constructor() {
+    const volume = fixtureJson('volume-get').volume;
+    this.volumes.set(volume.id, volume);
+  }
+
+  /** Give the volume the fixture snapshot (snapshot-get.json). */
+  addSnapshot(): Record<string, any> {
+    const snapshot = fixtureJson('snapshot-get').snapshot;
+    this.snapshots.set(snapshot.id, snapshot);
+    return snapshot;
+  }
+
+  override(fn: Override): void { this.overrides.push(fn); }
+
+  /** Requests other than the version probe and the proxy's own GETs, i.e. what was forwarded or checked. */
+  requestsTo(method: string, pathPrefix: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && r.url.startsWith(pathPrefix));
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+        this.answer(req, res, body);
+      });
+    });
+    await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((done) => this.server!.close(() => done()));
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body === undefined ? '' : JSON.stringify(body));
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': bytes.length,
+      'x-openstack-request-id': 'req-00000000-0000-0000-0000-00000000f4ce', ...headers });
+    res.end(bytes);
+  }
+
+  private fixture(res: ServerResponse, name: string): void {
+    const f = loadFixture(name);
+    const { 'content-length': _ignored, date: _date, ...headers } = f.headers;
+    this.send(res, f.status, f.body, headers);
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    for (const o of this.overrides) if (o(req, res, body)) return;
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET' && url.pathname === '/') { this.fixture(res, 'versions-root'); return; }
+    const token = req.headers['x-auth-token'];
+    if (typeof token !== 'string') { this.fixture(res, 'ks-error-401'); return; }
+    if (this.forbiddenTokens.has(token)) {
+      this.send(res, 403, { forbidden: { code: 403, message: "Policy doesn't allow volume:get to be performed." } });
+      return;
+    }
+    const m = /^\/v[23]\/([^/]+)\/(volumes|snapshots)(?:\/([^/]+))?$/.exec(url.pathname);
+    if (req.method === 'GET' && m) {
+      const kind = m[2]!; const id = m[3];
+      const table = kind === 'volumes' ? this.volumes : this.snapshots;
+      if (id === undefined || id === 'detail') {
+        let list = [...table.values()];
+        const volumeId = url.searchParams.get('volume_id');
+        if (volumeId !== null) list = list.filter((s) => s.volume_id === volumeId);
+        this.send(res, 200, { [kind]: list });
+        return;
+      }
+      const item = table.get(id);
+      if (item) { this.send(res, 200, { [kind === 'volumes' ? 'volume' : 'snapshot']: item }); return; }
+      const what = kind === 'volumes' ? 'Volume' : 'Snapshot';
+      this.send(res, 404, { itemNotFound: { code: 404, message: `${what} ${id} could not be found.` } });
+      return;
+    }
+    this.send(res, 202, undefined);
+  }
+}

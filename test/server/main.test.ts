@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { startProxy, type RunningProxy } from '../../src/main.js';
+import { SqliteStateStore } from '../../src/state/sqlite-store.js';
+import { FakeCinder, PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
+import { request } from '../helpers/http.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let dir: string;
+let fake: FakeCinder;
+let proxy: RunningProxy | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'stx-main-'));
+  fake = await new FakeCinder().start();
+});
+afterEach(async () => {
+  await proxy?.close();
+  proxy = undefined;
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function capture(): { logger: Logger; lines: Record<string, any>[] } {
+  const lines: Record<string, any>[] = [];
+  const sink = new Writable({ write(c: Buffer, _e, done) { for (const l of c.toString().split('\n')) if (l) lines.push(JSON.parse(l)); done(); } });
+  return { logger: createLogger('info', sink), lines };
+}
+
+const configFor = (extra: Record<string, unknown> = {}) => parseConfig({
+  listen: { host: '127.0.0.1', port: 0 }, upstream: { url: fake.url }, dataDir: join(dir, 'data'), exportDir: join(dir, 'exports'), ...extra,
+});
+
+describe('startProxy', () => {
+  it('starts a whole proxy in-process: state, export temp dir, forwarding, local answers', async () => {
+    const { logger } = capture();
+    proxy = await startProxy(configFor(), logger);
+    expect(proxy.url).toBe(`http://127.0.0.1:${proxy.port}`);
+    expect(existsSync(join(dir, 'data', 'state.sqlite'))).toBe(true);
+    expect(existsSync(join(dir, 'exports', 'temp'))).toBe(true);
+    expect((await request(`${proxy.url}/healthz`)).status).toBe(200);
+    expect((await request(`${proxy.url}/v2/${PROJECT}/extensions/wrs-volume`)).json().extension.alias).toBe('wrs-volume');
+    const vol = await request(`${proxy.url}/v3/${PROJECT}/volumes/${VOLUME_ID}`, { headers: { 'x-auth-token': TOKEN } });
+    expect(vol.json().volume).toHaveProperty('wrs-volume:backup_status', null);
+    await proxy.close();
+    await expect(request(`${proxy.url}/healthz`)).rejects.toThrow();
+    proxy = undefined;
+  });
+
+  it('recovers jobs left by a previous process before it listens', async () => {
+    const old = new SqliteStateStore(join(dir, 'data', 'state.sqlite'));
+    const job = old.createJob({ kind: 'volume-export', resourceType: 'volume', resourceId: VOLUME_ID, projectId: PROJECT,
+      params: { volumeId: VOLUME_ID, sizeGiB: 1, host: null }, bytesTotal: 1, backupStatus: [] })!;
+    old.close();
+    const { logger } = capture();
+    proxy = await startProxy(configFor(), logger);
+    const after = new SqliteStateStore(join(dir, 'data', 'state.sqlite'));
+    expect(after.getJob(job.id)?.state).toBe('failed');
+    after.close();
+  });
+
+  it('keeps serving with a warning when the export directory cannot be created', async () => {
+    await writeFile(join(dir, 'file'), 'x');
+    const { logger, lines } = capture();
+    proxy = await startProxy(configFor({ exportDir: join(dir, 'file', 'exports') }), logger);
+    expect(lines.some((l) => l.level === 40 && l.msg === 'export directory is not usable')).toBe(true);
+    expect((await request(`${proxy.url}/healthz`)).status).toBe(200);
+  });
+});
+
+function runCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+describe('the CLI', () => {
+  it('exits 1 with a message naming the bad key', async () => {
+    const path = join(dir, 'bad.yaml');
+    await writeFile(path, 'upstream:\n  timeoutMs: soon\n');
+    const run = runCli(['--config', path]);
+    expect(await run.exited).toBe(1);
+    expect(run.err()).toContain('upstream.timeoutMs');
+  });
+
+  it('takes the config from STX_PROXY_CONFIG, env overrides, and exits 0 on SIGTERM', async () => {
+    const path = join(dir, 'ok.yaml');
+    await writeFile(path, `listen:\n  host: 127.0.0.1\n  port: 1\nupstream:\n  url: ${fake.url}\n`);
+    const run = runCli([], { STX_PROXY_CONFIG: path, STX_PROXY_PORT: '0', STX_PROXY_DATA_DIR: join(dir, 'd'),
+      STX_PROXY_EXPORT_DIR: join(dir, 'e'), STX_PROXY_LOG_LEVEL: 'info' });
+    const listening = await new Promise<Record<string, any>>((done, fail) => {
+      run.child.stdout.on('data', () => {
+        const line = run.out().split('\n').find((l) => l.includes('"listening"'));
+        if (line) done(JSON.parse(line));
+      });
+      run.exited.then((code) => fail(new Error(`exited ${code}: ${run.err()}`)));
+    });
+    expect(listening.port).toBeGreaterThan(1);
+    expect((await request(`http://127.0.0.1:${listening.port}/healthz`)).status).toBe(200);
+    expect(existsSync(join(dir, 'd', 'state.sqlite'))).toBe(true);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+});
