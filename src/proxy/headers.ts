@@ -42,6 +42,9 @@ export function outgoingHeaders(req: IncomingMessage, options: OutgoingHeaderOpt
     if (HOP_BY_HOP.has(name) || connectionTokens.has(name)) continue;
     // Node already answered `100 Continue` to the caller; the upstream gets the body without waiting
     if (name === 'expect') continue;
+    // oslo's HTTPProxyToWSGI reads RFC 7239 `Forwarded` before X-Forwarded-*: a caller's copy would
+    // override the origin we set below and steer the links Cinder builds
+    if (name === 'forwarded') continue;
     if (options.translated && MICROVERSION_HEADERS.includes(name)) continue;
     out[name] = value;
   }

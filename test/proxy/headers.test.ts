@@ -21,6 +21,13 @@ describe('outgoing headers', () => {
     });
   });
 
+  it('drops a caller-sent RFC 7239 Forwarded header so our X-Forwarded-* decide the links', () => {
+    const out = outgoingHeaders(fakeReq({ forwarded: 'host=evil.example;proto=https', host: 'proxy:9776' }),
+      { translated: false, identity: false, origin });
+    expect(out.forwarded).toBeUndefined();
+    expect(out['x-forwarded-host']).toBe('proxy:9776');
+  });
+
   it('drops microversion headers only when translating, and sizes a replacement body', () => {
     const req = fakeReq({ 'openstack-api-version': 'volume 3.70', 'x-openstack-volume-api-version': '3.70', 'transfer-encoding': 'chunked' });
     const kept = outgoingHeaders(req, { translated: false, identity: false, origin });
