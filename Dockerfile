@@ -1,0 +1,15 @@
+# stx-cinder-proxy: the proxy and its export engine in one image.
+FROM docker.io/library/node:20-bookworm-slim
+# the engine streams qcow2 chains through qemu-nbd/nbdcopy and zstd archives through zstd
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends qemu-utils libnbd-bin zstd python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY config ./config
+EXPOSE 9776
+STOPSIGNAL SIGTERM
+CMD ["node_modules/.bin/tsx", "src/main.ts", "--config", "/etc/stx-cinder-proxy/config.yaml"]
