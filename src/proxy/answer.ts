@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../log.js';
+import { cinderJson } from '../cinder/json.js';
 import { answerHeaders } from './headers.js';
 import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
 
@@ -60,7 +61,7 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
     let bytes = original;
     try {
       const body = applyRewrites(JSON.parse(original.toString('utf8')), options.ctx, applicable);
-      bytes = Buffer.from(JSON.stringify(body));
+      bytes = Buffer.from(serializeRewritten(body, original.length));
     } catch (err) {
       options.log.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
     }
@@ -71,4 +72,14 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
   };
   upstream.on('data', onData);
   upstream.on('end', onEnd);
+}
+
+/**
+ * Answers up to this size are written in Cinder's own JSON style; larger ones (long detail lists)
+ * compactly, since Python-style spacing costs about 3x JSON.stringify and clients parse both alike.
+ */
+const CINDER_STYLE_MAX_BYTES = 256 * 1024;
+
+export function serializeRewritten(body: unknown, originalBytes: number): string {
+  return originalBytes <= CINDER_STYLE_MAX_BYTES ? cinderJson(body) : JSON.stringify(body);
 }

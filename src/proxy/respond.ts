@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { faultBody } from '../errors.js';
+import { cinderJson } from '../cinder/json.js';
 
 /** An answer the proxy makes itself: Cinder's fault body and the request id. */
 export function sendFault(req: IncomingMessage, res: ServerResponse, requestId: string, status: number, message: string): void {
@@ -7,7 +8,7 @@ export function sendFault(req: IncomingMessage, res: ServerResponse, requestId: 
     res.destroy();
     return;
   }
-  const bytes = Buffer.from(JSON.stringify(faultBody(status, message)));
+  const bytes = Buffer.from(cinderJson(faultBody(status, message)));
   const headers: Record<string, string | number> = {
     'Content-Type': 'application/json',
     'Content-Length': bytes.length,

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { CinderFault, fault, faultBody } from '../errors.js';
 import { UpstreamError } from '../cinder/types.js';
+import { cinderJson } from '../cinder/json.js';
 import type { RequestContext } from './request-context.js';
 
 /** Headers that describe one hop's connection, never copied from an upstream answer. */
@@ -9,7 +10,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
 /** A JSON answer the proxy makes itself, with its request id. */
 export function sendJson(res: ServerResponse, ctx: RequestContext, status: number, body: unknown, close = false): void {
   if (res.headersSent) { res.destroy(); return; }
-  const bytes = Buffer.from(JSON.stringify(body));
+  const bytes = Buffer.from(cinderJson(body));
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json');
   res.setHeader('Content-Length', bytes.length);
