@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,7 +93,18 @@ export function configPath(argv: readonly string[], env: NodeJS.ProcessEnv): str
   return resolve(fromArg ?? env.STX_PROXY_CONFIG ?? join(projectRoot(), 'config', 'default.yaml'));
 }
 
+/**
+ * `--demo`: the whole thing for a newcomer (scripts/demo brings up a real stock Cinder, then runs this
+ * proxy in front of it with a matching backend configuration and prints what to try).
+ */
+function runDemo(): void {
+  const demo = spawn('bash', [join(projectRoot(), 'scripts', 'demo')], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => demo.kill(signal));
+  demo.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--demo')) { runDemo(); return; }
   let config: Config;
   try {
     config = loadConfigFile(configPath(process.argv.slice(2), process.env), process.env as ConfigOverrides);
