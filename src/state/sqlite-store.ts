@@ -86,6 +86,10 @@ export class SqliteStateStore implements StateStore {
       unfinished: this.db.prepare<[], JobRow>(`SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY seq`),
       activeFor: this.db.prepare<[string, string], JobRow>(
         `SELECT * FROM jobs WHERE resource_type = ? AND resource_id = ? AND state IN ('queued', 'running')`),
+      // the documented contract: one unfinished job per volume too (a snapshot export holds its parent volume),
+      // so two jobs never write archives of the same volume at once
+      activeForVolume: this.db.prepare<[string], { id: string }>(
+        `SELECT id FROM jobs WHERE state IN ('queued', 'running') AND json_extract(params, '$.volumeId') = ?`),
       markRunning: this.db.prepare(`UPDATE jobs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'`),
       progress: this.db.prepare('UPDATE jobs SET bytes_done = ?, bytes_total = COALESCE(?, bytes_total) WHERE id = ?'),
       fileName: this.db.prepare('UPDATE jobs SET file_name = ? WHERE id = ?'),
@@ -113,6 +117,7 @@ export class SqliteStateStore implements StateStore {
     const id = randomUUID();
     const create = this.db.transaction(() => {
       if (this.stmts.activeFor.get(input.resourceType, input.resourceId)) return false;
+      if (this.stmts.activeForVolume.get(input.params.volumeId)) return false;
       this.stmts.insertJob.run({
         id, kind: input.kind, resourceType: input.resourceType, resourceId: input.resourceId,
         projectId: input.projectId, params: JSON.stringify(input.params), bytesTotal: input.bytesTotal,

@@ -1,0 +1,63 @@
+import { mkdir, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { archiveStamp } from '../state/timestamps.js';
+import type { Job } from '../state/types.js';
+import { EXTENSIONS } from './archive/compressors.js';
+import { TEMP_DIR } from './archive/atomic.js';
+import { writeArchive } from './archive/writer.js';
+import { GiB, type ReadSource } from './backends/types.js';
+import type { JobContext } from './context.js';
+import { progressReporter } from './progress.js';
+import { meter } from './throttle.js';
+
+/** The export directory must exist and have room before anything is read. */
+export async function checkExportDir(dir: string, minFreeBytes: number): Promise<void> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st?.isDirectory()) throw new Error(`export directory ${dir} does not exist`);
+  await mkdir(join(dir, TEMP_DIR), { recursive: true });
+  const fs = await statfs(dir);
+  const free = fs.bavail * fs.bsize;
+  if (free < minFreeBytes) {
+    throw new Error(`not enough free space in ${dir} (${free} bytes free, at least ${minFreeBytes} required)`);
+  }
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+/** `volume-<id>-<YYYYMMDD-HHMMSS><ext>`; a later second when an archive of that second already exists. */
+async function freeName(dir: string, volumeId: string, ext: string): Promise<string> {
+  for (let t = Date.now(); ; t += 1000) {
+    const name = `volume-${volumeId}-${archiveStamp(new Date(t))}${ext}`;
+    if (!(await exists(join(dir, name))) && !(await exists(join(dir, `${name}.sha256`)))) return name;
+  }
+}
+
+/** The source's bytes, then its producer's verdict (a helper's exit status). */
+async function* drain(source: ReadSource): AsyncGenerator<Buffer> {
+  for await (const chunk of source.stream) yield chunk as Buffer;
+  await source.done;
+}
+
+/** Volume or snapshot export: read through the backend, write the archive atomically. Returns its name. */
+export async function runExport(job: Job, ctx: JobContext, signal: AbortSignal): Promise<string> {
+  const { exportDir, engine } = ctx.config;
+  const meta = job.params.meta;
+  if (!meta) throw new Error('job has no volume meta');
+  await checkExportDir(exportDir, engine.minFreeBytes);
+  const backend = ctx.backendFor(job.params.host);
+  const ref = { volumeId: job.params.volumeId, snapshotId: job.params.snapshotId, sizeBytes: job.params.sizeGiB * GiB };
+  const source = await backend.openRead(ref, signal);
+  try {
+    const name = await freeName(exportDir, job.params.volumeId, EXTENSIONS[engine.compression]);
+    ctx.store.setFileName(job.id, name);
+    const progress = progressReporter(ctx.store, job.id, source.size);
+    progress.update(0);
+    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: progress.update });
+    await writeArchive({ exportDir, name, volumeId: job.params.volumeId, meta, data, size: source.size,
+      compress: ctx.compress, signal });
+    progress.flush();
+    return name;
+  } finally {
+    source.close();
+  }
+}

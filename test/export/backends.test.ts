@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { harness, RAM_DIR, makeVolumeFile, meta, MiB, newId, runJob, sha256File, sh, type Harness } from './helpers.js';
+import { backendSelector } from '../../src/export/backends/index.js';
+import { configSchema } from '../../src/config/schema.js';
+
+/** Cinder sizes are whole GiB; a fraction keeps these tests fast (the engine only multiplies it). */
+const SIZE_GIB = 1 / 16;
+
+let h: Harness | undefined;
+let loops: string[] = [];
+afterEach(async () => {
+  for (const dev of loops) execFileSync('losetup', ['-d', dev]);
+  loops = [];
+  await h?.cleanup();
+  h = undefined;
+});
+
+describe('block backend', () => {
+  it('round-trips a loop device, the size coming from Cinder (sizeGiB), not stat', async () => {
+    h = await harness((dir) => ({ backends: [{ name: 'lvm', type: 'block', volumePath: `${dir}/dev/volume-{id}` }] }), {}, RAM_DIR);
+    const id = newId();
+    const backing = join(h.dir, 'loop.img');
+    await makeVolumeFile(backing, 64 * MiB, [[0, 4 * MiB], [40 * MiB, 2 * MiB]]);
+    const dev = execFileSync('losetup', ['-f', '--show', backing], { encoding: 'utf8' }).trim();
+    loops.push(dev);
+    sh('mkdir', ['-p', join(h.dir, 'dev')]);
+    sh('ln', ['-s', dev, join(h.dir, 'dev', `volume-${id}`)]);
+    const before = await sha256File(dev);
+
+    const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });
+    expect(exp.error).toBeNull();
+    sh('dd', ['if=/dev/urandom', `of=${dev}`, 'bs=1M', 'count=8', 'seek=20', 'conv=fsync', 'status=none']);
+    expect(await sha256File(dev)).not.toBe(before);
+    const imp = await runJob(h, 'volume-import', { volumeId: id, fileName: exp.fileName!, sizeGiB: SIZE_GIB });
+    expect(imp.error).toBeNull();
+    expect(await sha256File(dev)).toBe(before);
+  });
+});
+
+describe('command backend', () => {
+  it('streams through argv templates with per-argument substitution and no shell', async () => {
+    h = await harness((dir) => ({
+      backends: [{
+        name: 'cmd', type: 'command',
+        exportCommand: ['head', '-c', '{size_bytes}', `${dir}/vols/volume-{id}`],
+        snapshotExportCommand: ['cat', `${dir}/vols/snap-{snapshot_id}`],
+        importCommand: ['dd', `of=${dir}/vols/volume-{volume_id}`, 'bs=1M', 'conv=notrunc,fsync', 'status=none'],
+      }],
+    }), {}, RAM_DIR);
+    const id = newId();
+    const vol = join(h.volDir, `volume-${id}`);
+    await makeVolumeFile(vol, 64 * MiB, [[0, 3 * MiB]]);
+    const before = await sha256File(vol);
+    const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });
+    expect(exp.error).toBeNull();
+    await makeVolumeFile(vol, 64 * MiB, [[MiB, 3 * MiB]]);
+    const imp = await runJob(h, 'volume-import', { volumeId: id, fileName: exp.fileName!, sizeGiB: SIZE_GIB });
+    expect(imp.error).toBeNull();
+    expect(await sha256File(vol)).toBe(before);
+
+    // a snapshot whose command produces fewer bytes than the size fails, and leaves nothing behind
+    const snapId = newId();
+    await writeFile(join(h.volDir, `snap-${snapId}`), 'short');
+    const snap = await runJob(h, 'snapshot-export', { volumeId: id, snapshotId: snapId, meta: meta(id), sizeGiB: SIZE_GIB });
+    expect(snap.state).toBe('failed');
+    expect(snap.error).toMatch(/ended after 5 of 67108864 bytes/);
+    expect(h.store.overlay('snapshot', snapId).backupStatus).toMatch(/^Export failed at .*\. Reason: volume data ended/);
+    expect(h.store.overlay('volume', id).backupStatus).toMatch(/^Snapshot export failed at .*\. Reason: /);
+    expect((await readdir(h.exportDir)).sort()).toEqual([exp.fileName, `${exp.fileName}.sha256`, 'temp'].sort());
+    expect(await readdir(join(h.exportDir, 'temp'))).toEqual([]);
+  });
+
+  it('turns a failing command into the job reason (exit status and stderr tail)', async () => {
+    h = await harness(() => ({
+      backends: [{ name: 'cmd', type: 'command', exportCommand: ['cat', '/nonexistent/{id}'], importCommand: ['false'] }],
+    }));
+    const id = newId();
+    const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });
+    expect(exp.state).toBe('failed');
+    expect(exp.error).toContain(`cat exited with status 1: cat: /nonexistent/${id}: No such file or directory`);
+  });
+});
+
+describe('failures that leave nothing half-done', () => {
+  it('an import command that fails gives its exit status and stderr as the reason, volume in error', async () => {
+    h = await harness(() => ({
+      backends: [{ name: 'cmd', type: 'command', exportCommand: ['head', '-c', '{size_bytes}', '/dev/zero'],
+        importCommand: ['sh', '-c', 'head -c 1000 >/dev/null; echo "rbd: import failed: {id}" >&2; exit 3'] }],
+    }));
+    const id = newId();
+    const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });
+    expect(exp.error).toBeNull();
+    const imp = await runJob(h, 'volume-import', { volumeId: id, fileName: exp.fileName!, sizeGiB: SIZE_GIB });
+    expect(imp.error).toBe(`sh exited with status 3: rbd: import failed: ${id}`);
+    expect(h.store.overlay('volume', id).status).toBe('error');
+  });
+
+  it('refuses a .info that names a file outside the volume directory', async () => {
+    h = await harness();
+    const id = newId();
+    await makeVolumeFile(join(h.volDir, `volume-${id}`), MiB);
+    await writeFile(join(h.volDir, `volume-${id}.info`), JSON.stringify({ active: '../../../etc/passwd' }));
+    const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: 1 / 1024 });
+    expect(exp.error).toBe(`volume-${id}.info names an invalid file`);
+  });
+
+  it('reads snapshots from a snapshotPath template when one is configured', async () => {
+    h = await harness((dir) => ({
+      backends: [{ name: 'f', type: 'file', volumePath: `${dir}/vols/volume-{id}`, snapshotPath: `${dir}/vols/snap-{snapshot_id}` }],
+    }));
+    const id = newId();
+    const snapId = newId();
+    await makeVolumeFile(join(h.volDir, `snap-${snapId}`), 2 * MiB, [[0, MiB]]);
+    const exp = await runJob(h, 'snapshot-export', { volumeId: id, snapshotId: snapId, meta: meta(id), sizeGiB: 2 / 1024 });
+    expect(exp.error).toBeNull();
+    const out = execFileSync('sh', ['-c', `tar -xzOf '${join(h.exportDir, exp.fileName!)}' volume-${id}.vol | sha256sum`], { encoding: 'utf8' });
+    expect(out.split(' ')[0]).toBe(await sha256File(join(h.volDir, `snap-${snapId}`)));
+  });
+});
+
+describe('backend choice', () => {
+  it('matches hostPattern, else defaultBackend, else the first', () => {
+    const cfg = configSchema.parse({
+      backends: [
+        { name: 'a', type: 'file', volumePath: '/a/{id}' },
+        { name: 'b', type: 'block', volumePath: '/b/{id}', hostPattern: '@lvm' },
+        { name: 'c', type: 'command', exportCommand: ['x'], importCommand: ['y'], hostPattern: '^ceph' },
+      ],
+      defaultBackend: 'c',
+    });
+    const pick = backendSelector(cfg);
+    expect(pick('host@lvm#pool').name).toBe('b');
+    expect(pick('ceph@rbd').name).toBe('c');
+    expect(pick('other@nfs').name).toBe('c');
+    expect(pick(null).name).toBe('c');
+    expect(backendSelector({ ...cfg, defaultBackend: undefined })('other').name).toBe('a');
+  });
+});
