@@ -7,23 +7,22 @@ const backendCommon = {
   hostPattern: z.string().optional(),
 };
 
-/** A file per volume. Templates take {id} (volume id), {volume_id}, {snapshot_id}; `*` segments are globbed. */
-const fileBackend = z.object({
-  ...backendCommon,
-  type: z.literal('file'),
-  /** e.g. /var/lib/cinder/mnt/{'*'}/volume-{id}; understands the NFS driver's `.info` + qcow2 overlays. */
-  volumePath: z.string().min(1),
-  /** Optional plain snapshot file template; without it snapshots are found via the NFS `.info` layout. */
-  snapshotPath: z.string().min(1).optional(),
-}).strict();
+/**
+ * A file per volume (`file`: templates may hold `*` segments, globbed; understands the NFS driver's
+ * `.info` + qcow2 overlays, so `snapshotPath` is optional) or a block device per volume (`block`: LVM,
+ * loop; the size comes from Cinder). Templates take {id} (volume id), {volume_id}, {snapshot_id}.
+ */
+function pathBackend<T extends 'file' | 'block'>(type: T) {
+  return z.object({
+    ...backendCommon,
+    type: z.literal(type),
+    volumePath: z.string().min(1),
+    snapshotPath: z.string().min(1).optional(),
+  }).strict();
+}
 
-/** A block device per volume (LVM, loop). The size comes from Cinder. */
-const blockBackend = z.object({
-  ...backendCommon,
-  type: z.literal('block'),
-  volumePath: z.string().min(1),
-  snapshotPath: z.string().min(1).optional(),
-}).strict();
+const fileBackend = pathBackend('file');
+const blockBackend = pathBackend('block');
 
 /** External commands (argv arrays, no shell) that stream a volume to stdout / from stdin. */
 const commandBackend = z.object({
