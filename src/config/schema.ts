@@ -77,6 +77,8 @@ export const configSchema = z.object({
     bandwidthBytesPerSec: z.number().int().nonnegative().default(0),
     /** On SIGTERM running jobs get this long to finish before they are failed. */
     shutdownTimeoutMs: z.number().int().nonnegative().default(30000),
+    /** A job whose data moves not one byte for this long is failed (a hung helper or device), 0 = never. */
+    stallTimeoutMs: z.number().int().nonnegative().default(600000),
   }).strict().default({}),
   /** Storage backends; the first one whose hostPattern matches wins, else `defaultBackend`. */
   backends: z.array(backendSchema).default([

@@ -11,4 +11,6 @@ export interface JobContext {
   logger: Logger;
   backendFor(host: string | null): Backend;
   compress: Compressor;
+  /** Data moved: keeps the job's stall watchdog quiet. */
+  touch(): void;
 }

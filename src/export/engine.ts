@@ -10,6 +10,7 @@ import type { JobContext } from './context.js';
 import { runExport } from './export-job.js';
 import { runImport } from './import-job.js';
 import { failed, reasonOf, succeeded } from './outcome.js';
+import { stallWatchdog } from './watchdog.js';
 
 export const INTERRUPTED = 'interrupted';
 
@@ -33,6 +34,7 @@ export function createEngine(deps: EngineDeps): JobEngine {
     config, store, logger: log,
     backendFor: backendSelector(config),
     compress: makeCompressor(config.engine),
+    touch() {},
   };
   const queue: Job[] = [];
   const running = new Map<string, Running>();
@@ -49,14 +51,18 @@ export function createEngine(deps: EngineDeps): JobEngine {
     const jlog = log.child({ jobId: job.id, requestId: job.requestId, kind: job.kind, resourceId: job.resourceId });
     store.markRunning(job.id);
     jlog.info('job started');
-    const done = runJob(job, { ...ctx, logger: jlog }, controller.signal).then(
+    const watchdog = stallWatchdog(config.engine.stallTimeoutMs, (idleMs) => {
+      controller.abort(new Error(`stalled: no data moved for ${Math.round(idleMs / 1000)} s`));
+    });
+    const done = runJob(job, { ...ctx, logger: jlog, touch: watchdog.touch }, controller.signal).then(
       (fileName) => { finish(job, succeeded(job, fileName)); jlog.info({ fileName }, 'job succeeded'); },
       (err: unknown) => {
-        const reason = controller.signal.aborted ? INTERRUPTED : reasonOf(err);
+        // an abort says why (shutdown: interrupted; watchdog: stalled); what it broke on the way is noise
+        const reason = controller.signal.aborted ? reasonOf(controller.signal.reason) : reasonOf(err);
         finish(job, failed(job, reason));
         jlog.warn({ err, reason }, 'job failed');
       },
-    ).finally(() => { running.delete(job.id); pump(); });
+    ).finally(() => { watchdog.stop(); running.delete(job.id); pump(); });
     running.set(job.id, { job, controller, done });
   }
 

@@ -38,7 +38,7 @@ async function importFrom(file: FileHandle, path: string, job: Job, ctx: JobCont
   const fileName = job.params.fileName!;
   const expect: ArchiveExpectations = { volumeId: job.params.volumeId, maxImageBytes: job.params.sizeGiB * GiB };
   const recorded = await readSha256File(`${path}.sha256`);
-  if (recorded !== undefined && (await sha256OfFile(file, signal)) !== recorded) {
+  if (recorded !== undefined && (await sha256OfFile(file, signal, ctx.touch)) !== recorded) {
     throw new Error(`archive ${fileName} does not match its checksum file`);
   }
   const verify = recorded === undefined && engine.verifyBeforeImport;
@@ -46,7 +46,7 @@ async function importFrom(file: FileHandle, path: string, job: Job, ctx: JobCont
   const progress = progressReporter(ctx.store, job.id, expect.maxImageBytes * passes);
   progress.update(0);
   const counted = (data: AsyncIterable<Buffer>, base: number) =>
-    meter(data, { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => progress.update(base + n) });
+    meter(data, { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); progress.update(base + n); } });
 
   if (verify) {
     await readArchive(file, expect, {

@@ -82,6 +82,21 @@ describe('command backend', () => {
     expect(exp.state).toBe('failed');
     expect(exp.error).toContain(`cat exited with status 1: cat: /nonexistent/${id}: No such file or directory`);
   });
+
+  it('fails a job whose command hangs without output (stall watchdog), leaving nothing behind', async () => {
+    h = await harness(() => ({
+      backends: [{ name: 'cmd', type: 'command', exportCommand: ['sleep', '600'], importCommand: ['false'] }],
+    }), { stallTimeoutMs: 300 });
+    const id = newId();
+    const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });
+    expect(exp.state).toBe('failed');
+    expect(exp.error).toMatch(/^stalled: no data moved for \d+ s$/);
+    expect(h.store.overlay('volume', id)).toMatchObject({ status: null, backupStatus: expect.stringMatching(/^Export failed at .*Reason: stalled/) });
+    expect((await readdir(h.exportDir)).filter((n) => n !== 'temp')).toEqual([]);
+    expect(await readdir(join(h.exportDir, 'temp'))).toEqual([]);
+    // the helper process was killed with the job
+    expect(() => execFileSync('pgrep', ['-f', '^sleep 600$'])).toThrow();
+  });
 });
 
 describe('failures that leave nothing half-done', () => {
