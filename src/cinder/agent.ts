@@ -74,7 +74,11 @@ export function createUpstreamAgent(url: URL, options: UpstreamAgentOptions): ht
   class UpstreamAgent extends Base {
     override createConnection(...args: Parameters<http.Agent['createConnection']>): ReturnType<http.Agent['createConnection']> {
       const socket = super.createConnection(...args);
-      if (socket) armConnectTimeout(socket, options.connectTimeoutMs);
+      if (socket) {
+        armConnectTimeout(socket, options.connectTimeoutMs);
+        // small requests and answers must not wait for Nagle's algorithm (40 ms stalls with delayed ACKs)
+        (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      }
       return socket;
     }
   }

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import type { Logger } from '../log.js';
 import { cinderJson } from '../cinder/json.js';
 import { answerHeaders } from './headers.js';
@@ -27,7 +26,11 @@ function isEncoded(encoding: string | undefined): boolean {
 function passThrough(upstream: IncomingMessage, res: ServerResponse, prefix: Buffer[] = []): void {
   res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, answerHeaders(upstream.rawHeaders));
   for (const chunk of prefix) res.write(chunk);
-  pipeline(upstream, res, () => { /* errors end both streams; the forwarder's error path reports them */ });
+  // pipe() plus the two teardowns pipeline() would do: pipeline() builds an AbortController per call and
+  // a DOMException when it finishes, a measurable cost on every forwarded request
+  upstream.pipe(res);
+  upstream.once('error', () => res.destroy());
+  res.once('close', () => { if (!upstream.readableEnded) upstream.destroy(); });
 }
 
 /** Send the upstream answer to the caller: rewritten when a rewrite applies and the body is small JSON, else streamed. */

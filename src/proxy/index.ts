@@ -37,7 +37,7 @@ export interface ForwarderDeps {
 
 interface InFlight {
   options: ForwardOptions;
-  log: Logger;
+  readonly log: Logger;
   ctx: RewriteContext;
   rewrites: Rewrite[];
   /** Send (again) upstream; a retry sends `body` or nothing, never the already-read request stream. */
@@ -63,6 +63,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   const agent: http.Agent = createUpstreamAgent(base, config.upstream);
   const maxRewriteBytes = deps.maxRewriteBytes ?? DEFAULT_MAX_REWRITE_BYTES;
   const inFlight = new WeakMap<IncomingMessage, InFlight>();
+  const debugging = deps.logger.isLevelEnabled('debug');
   const proxy = new ProxyServer({ agent, xfwd: false, selfHandleResponse: true, ignorePath: true });
   dropDeleteLengthPass(proxy);
 
@@ -73,12 +74,12 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     });
     const flight = inFlight.get(req);
     if (flight) flight.proxyReq = proxyReq;
-    flight?.log.debug({ upstream: proxyReq.path, reusedSocket: proxyReq.reusedSocket }, 'sent upstream');
+    if (debugging) flight?.log.debug({ upstream: proxyReq.path, reusedSocket: proxyReq.reusedSocket }, 'sent upstream');
   });
   proxy.on('proxyRes', (proxyRes, req, res) => {
     const flight = inFlight.get(req);
     if (!flight) { proxyRes.resume(); res.destroy(); return; }
-    sendAnswer(proxyRes, req, res, { rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, log: flight.log });
+    sendAnswer(proxyRes, req, res, { rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, get log() { return flight.log; } });
   });
   proxy.on('econnreset', (err, req) => {
     inFlight.get(req)?.log.info({ err: err.message }, 'caller went away');
@@ -114,7 +115,6 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   function start(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, translated: boolean, v2ByTranslation: boolean): void {
     const url = req.url ?? '/';
     const path = pathOf(url);
-    const log = options.logger.child({ module: 'proxy' });
     const origin = publicOrigin(req, base.host);
     const ctx: RewriteContext = {
       method: req.method ?? 'GET', path, api: parseApiPath(path), translated, v2ByTranslation,
@@ -124,7 +124,10 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     const rewrites = selectRewrites(ctx, deps.rewrites);
     const upstreamUrl = translated ? url.replace(/^\/v2(?=\/|$|\?)/, '/v3') : url;
     const target = new URL(base.origin + prefix + (upstreamUrl.startsWith('/') ? upstreamUrl : `/${upstreamUrl}`));
-    log.debug({ method: req.method, url, upstream: target.pathname, translated, rewrites: rewrites.map((r) => r.name) }, 'forwarding');
+    if (debugging) {
+      options.logger.child({ module: 'proxy' }).debug({ method: req.method, url, upstream: target.pathname, translated,
+        rewrites: rewrites.map((r) => r.name) }, 'forwarding');
+    }
 
     const headers = outgoingHeaders(req, {
       translated, bodyLength: options.body?.length, identity: rewrites.length > 0, origin,
@@ -141,7 +144,12 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
       }
     };
     const replayable = IDEMPOTENT.has(ctx.method) && (options.body !== undefined || !streamsBody(req));
-    inFlight.set(req, { options, log, ctx, rewrites, send, replayable, retried: false });
+    let log: Logger | undefined;
+    inFlight.set(req, {
+      options, ctx, rewrites, send, replayable, retried: false,
+      // made on first use: a request that goes well logs nothing at the default level
+      get log() { return (log ??= options.logger.child({ module: 'proxy' })); },
+    });
     send(false);
   }
 

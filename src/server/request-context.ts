@@ -6,6 +6,8 @@ import type { Logger } from '../log.js';
 export interface RequestContext {
   requestId: string;
   logger: Logger;
+  /** Whether the per-request completion line is logged (info level), known without making the child logger. */
+  logsRequests: boolean;
 }
 
 const CONTEXT = Symbol('stx-request-context');
@@ -18,7 +20,13 @@ type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
  */
 export function attachContext(req: IncomingMessage, logger: Logger): RequestContext {
   const requestId = newRequestId();
-  const ctx: RequestContext = { requestId, logger: logger.child({ requestId }) };
+  let child: Logger | undefined;
+  // the child logger is made on first use: most requests log nothing below the configured level
+  const ctx: RequestContext = {
+    requestId,
+    get logger() { return (child ??= logger.child({ requestId })); },
+    logsRequests: logger.isLevelEnabled('info'),
+  };
   (req as WithContext)[CONTEXT] = ctx;
   return ctx;
 }
@@ -35,9 +43,10 @@ export function logCompletion(
 ): void {
   const started = process.hrtime.bigint();
   res.once('close', () => {
+    onDone(res.statusCode);
+    if (!ctx.logsRequests) return;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     ctx.logger.info({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(ms * 10) / 10,
       aborted: !res.writableFinished }, 'request');
-    onDone(res.statusCode);
   });
 }

@@ -82,9 +82,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     close: () => real.close(),
   };
   const engine = new RecordingEngine();
-  const { app } = createApp({ config, store, engine, cinder: options.cinder ?? client, forwarder, versions, logger,
+  const { listener } = createApp({ config, store, engine, cinder: options.cinder ?? client, forwarder, versions, logger,
     ...(options.draining ? { draining: options.draining } : {}) });
-  const server: Server = createServer(app);
+  const server: Server = createServer(listener);
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
