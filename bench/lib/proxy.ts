@@ -1,0 +1,48 @@
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { Runtime } from './build.js';
+import { freePort, spawnTracked, waitForHttp, type Tracked } from './procs.js';
+
+export interface ProxyChild { url: string; pid: number; proc: Tracked; logFile: string; stop(): Promise<void> }
+
+export interface ProxyOptions {
+  dir: string;
+  upstreamUrl: string;
+  logLevel: string;
+  /** File backend template for the export through the proxy. */
+  volumePath: string;
+  /** Write a V8 CPU profile into this dir when the proxy exits. */
+  cpuProfDir?: string;
+}
+
+/** The product itself, as an operator starts it (`main.ts --config FILE`), in its own process. */
+export async function startProxy(runtime: Runtime, opts: ProxyOptions): Promise<ProxyChild> {
+  mkdirSync(opts.dir, { recursive: true });
+  const port = await freePort();
+  const configFile = join(opts.dir, 'proxy.yaml');
+  writeFileSync(configFile, stringify({
+    listen: { host: '127.0.0.1', port },
+    upstream: { url: opts.upstreamUrl },
+    dataDir: join(opts.dir, 'data'),
+    exportDir: join(opts.dir, 'exports'),
+    backends: [{ name: 'bench', type: 'file', volumePath: opts.volumePath }],
+    log: { level: opts.logLevel },
+  }));
+  mkdirSync(join(opts.dir, 'exports'), { recursive: true });
+  const logFile = join(opts.dir, 'proxy.log');
+  const fd = openSync(logFile, 'a');
+  const env: NodeJS.ProcessEnv = { ...runtime.env, STX_PROXY_CONFIG: configFile };
+  for (const key of ['STX_PROXY_PORT', 'STX_PROXY_UPSTREAM', 'STX_PROXY_EXPORT_DIR', 'STX_PROXY_DATA_DIR', 'STX_PROXY_LOG_LEVEL']) delete env[key];
+  const prof = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+  const proc = spawnTracked('node', [...prof, ...runtime.nodeArgs('src/main.ts'), '--config', configFile], { stdio: ['ignore', fd, fd], env });
+  closeSync(fd);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/healthz`, 30_000, proc, 200);
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${(err as Error).message}; proxy log: ${readFileSync(logFile, 'utf8').slice(-1500)}`);
+  }
+  return { url, pid: proc.pid, proc, logFile, stop: () => proc.stop('SIGTERM', 10_000) };
+}

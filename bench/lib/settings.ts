@@ -1,0 +1,80 @@
+/** Everything a run can be told through the environment; BENCH_QUICK=1 is a smoke run. */
+export interface Settings {
+  quick: boolean;
+  /** Sections to run, in this order. */
+  sections: SectionName[];
+  /** wrk duration per load, seconds. */
+  durationSec: number;
+  /** Closed-loop (saturating) concurrency levels. */
+  connections: number[];
+  /** Connections and total request rate of the paced run that measures added latency below saturation. */
+  pacedConnections: number;
+  /** undefined: half the slowest contender's closed-loop ceiling, at most 2000 req/s. */
+  pacedRps: number | undefined;
+  /** Export/import volume size in GiB (fractional allowed for quick runs; kept a multiple of 4 MiB). */
+  volumeGiB: number;
+  /** Sparse volume exported through the proxy for the memory figure. */
+  sparseGiB: number;
+  /** Volumes in the big volumes/detail answer of the rewrite section. */
+  rewriteVolumes: number;
+  /** Run the engine at gzip level 6 too (the original's level). */
+  engineLevel6: boolean;
+  /** `compiled`: tsc to a temp dir and run plain node (what production runs); `tsx`: run the sources. */
+  runtime: 'compiled' | 'tsx';
+  /** Log level of the proxy under load (nginx runs with access_log off). */
+  proxyLogLevel: string;
+  /** Keep the temp dir (for debugging). */
+  keepTemp: boolean;
+}
+
+export const ALL_SECTIONS = ['passthrough', 'rewrite', 'export', 'import', 'memory'] as const;
+export type SectionName = (typeof ALL_SECTIONS)[number];
+
+function num(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${key}: not a positive number: "${raw}"`);
+  return value;
+}
+
+function list(env: NodeJS.ProcessEnv, key: string, fallback: number[]): number[] {
+  const raw = env[key];
+  if (!raw) return fallback;
+  const values = raw.split(',').map((s) => Number(s.trim()));
+  if (values.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`${key}: expected e.g. 16,64,128: "${raw}"`);
+  return values;
+}
+
+function sections(env: NodeJS.ProcessEnv): SectionName[] {
+  const raw = env.BENCH_SECTIONS;
+  if (!raw) return [...ALL_SECTIONS];
+  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(ALL_SECTIONS as readonly string[]).includes(n)) throw new Error(`BENCH_SECTIONS: unknown section "${n}" (${ALL_SECTIONS.join(', ')})`);
+  }
+  return names as SectionName[];
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const quick = env.BENCH_QUICK === '1';
+  const runtime = env.BENCH_RUNTIME ?? 'compiled';
+  if (runtime !== 'compiled' && runtime !== 'tsx') throw new Error(`BENCH_RUNTIME: compiled or tsx, not "${runtime}"`);
+  const mib4 = 4 / 1024;
+  const volumeGiB = Math.max(mib4, Math.round(num(env, 'BENCH_VOLUME_GIB', quick ? 0.125 : 2) / mib4) * mib4);
+  return {
+    quick,
+    sections: sections(env),
+    durationSec: num(env, 'BENCH_DURATION', quick ? 2 : 5),
+    connections: list(env, 'BENCH_CONNECTIONS', [16, 64, 128]),
+    pacedConnections: num(env, 'BENCH_PACED_CONNECTIONS', 64),
+    pacedRps: env.BENCH_PACED_RPS ? num(env, 'BENCH_PACED_RPS', 2000) : undefined,
+    volumeGiB,
+    sparseGiB: num(env, 'BENCH_SPARSE_GIB', quick ? 1 : 4),
+    rewriteVolumes: num(env, 'BENCH_REWRITE_VOLUMES', 1000),
+    engineLevel6: env.BENCH_ENGINE_LEVEL6 !== undefined ? env.BENCH_ENGINE_LEVEL6 === '1' : !quick,
+    runtime,
+    proxyLogLevel: env.BENCH_PROXY_LOG_LEVEL ?? 'warn',
+    keepTemp: env.BENCH_KEEP_TEMP === '1',
+  };
+}

@@ -1,0 +1,53 @@
+import { BIG_PROJECT, BenchContext } from '../lib/context.js';
+import { httpGet } from '../lib/procs.js';
+import { fmt, judge, verdict, type SectionResult } from '../lib/report.js';
+import { wrk, type WrkResult } from '../lib/wrk.js';
+
+/**
+ * Point 2: the cost of rewriting a big volumes/detail answer (parse, look up and inject backup_status
+ * for every volume, serialise) against the same answer the proxy streams untouched (the summary path,
+ * for which the fake upstream sends the same bytes). One connection, so latency is per call, not queueing.
+ */
+export async function rewrite(ctx: BenchContext): Promise<SectionResult> {
+  const up = await ctx.upstream();
+  const proxy = await ctx.proxy();
+  const s = ctx.settings;
+  const dir = ctx.dir('wrk');
+  const detail = `/v3/${BIG_PROJECT}/volumes/detail`;
+  const summary = `/v3/${BIG_PROJECT}/volumes`;
+  const calls = [
+    { name: 'direct', url: up.url + detail },
+    { name: 'proxy, untouched (streamed)', url: proxy.url + summary },
+    { name: 'proxy, rewritten (backup_status injected)', url: proxy.url + detail },
+  ];
+  const res = await httpGet(proxy.url + detail, { 'X-Auth-Token': 'bench' });
+  const doc = JSON.parse(res.body) as { volumes?: Record<string, unknown>[] };
+  const volumes = doc.volumes ?? [];
+  const injectedAll = volumes.length === s.rewriteVolumes && volumes.every((v) => 'wrs-volume:backup_status' in v);
+  const untouched = !(await httpGet(proxy.url + summary, { 'X-Auth-Token': 'bench' })).body.includes('wrs-volume:backup_status');
+
+  for (const c of calls) await wrk(c.url, { connections: 1, durationSec: 1, dir });
+  const rows: (WrkResult & { call: string })[] = [];
+  for (const c of calls) rows.push({ call: c.name, ...(await wrk(c.url, { connections: 1, durationSec: s.durationSec, dir })) });
+  const [direct, plain, rewritten] = rows;
+  const added = rewritten && plain ? rewritten.p50 - plain.p50 : null;
+  const notes = [
+    `answer: ${s.rewriteVolumes} volumes, ${fmt((rewritten?.bytesPerReq ?? 0) / 1024, 0)} KiB through the proxy; ` +
+      `every volume got wrs-volume:backup_status: ${injectedAll ? 'yes' : 'NO'}; untouched path left alone: ${untouched ? 'yes' : 'NO'}`,
+  ];
+  const target = judge(`rewrite of ${s.rewriteVolumes} volumes, added p50 per call`, injectedAll ? added : null, 'ms', '< 5 ms', (x) => x < 5,
+    `mean +${fmt(rewritten && plain ? rewritten.mean - plain.mean : null, 2)} ms, p99 +${fmt(rewritten && plain ? rewritten.p99 - plain.p99 : null, 2)} ms; direct p50 ${fmt(direct?.p50, 2)} ms` +
+    (injectedAll ? '' : '; injection NOT seen, figure void'));
+  notes.push(`added p50 ${fmt(added, 2)} ms (target < 5 ms: ${verdict(target.met)})`);
+  return {
+    name: 'rewrite',
+    tables: [{
+      title: `2. Rewrite cost: ${s.rewriteVolumes} volumes in volumes/detail, 1 connection, ${s.durationSec} s each`,
+      header: ['call', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'added p50 ms (vs untouched)'],
+      rows: rows.map((r) => [r.call, fmt(r.rps, 0), fmt(r.mean, 2), fmt(r.p50, 2), fmt(r.p99, 2), plain && r !== direct ? fmt(r.p50 - plain.p50, 2) : '-']),
+      notes,
+    }],
+    targets: [target],
+    data: { rows, injectedAll, untouched, volumes: s.rewriteVolumes },
+  };
+}
