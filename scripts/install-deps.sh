@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the tests and the engine use. Idempotent: installs only what is missing.
+# Debian packages the tests and the engine use (--bench: also what `npm run bench` compares against).
+# Idempotent: installs only what is missing.
 set -euo pipefail
 PKGS="qemu-utils libnbd-bin zstd tar gzip coreutils util-linux e2fsprogs docker-compose"
+[ "${1:-}" = --bench ] && PKGS="$PKGS wrk nginx-light time"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { isAllZero } from '../zero.js';
@@ -45,7 +46,8 @@ export async function* rechunk(input: AsyncIterable<Buffer>, size: number): Asyn
  */
 export function parallelGzip(opts: ParallelGzipOptions): (input: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
-  const inFlight = opts.inFlight ?? 4;
+  // one chunk more than there are cores keeps every core busy; more only holds more buffers in memory
+  const inFlight = opts.inFlight ?? availableParallelism() + 1;
   // the member for an all-zero chunk is always the same bytes: compress it once
   const zeroMembers = new Map<number, Promise<Buffer>>();
 
