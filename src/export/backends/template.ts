@@ -12,7 +12,17 @@ export function substitute(template: string, vars: TemplateVars): string {
   });
 }
 
+/** Cinder ids are UUIDs: anything else (a `/`, `..`, a leading `-`) never reaches a path or an argv. */
+const PLAIN_ID = /^[0-9A-Za-z][0-9A-Za-z_-]{0,63}$/;
+
+function checkedId(kind: string, id: string): string {
+  if (!PLAIN_ID.test(id)) throw new Error(`refusing ${kind} id ${JSON.stringify(id.slice(0, 80))}: not a plain identifier`);
+  return id;
+}
+
 export function refVars(volumeId: string, snapshotId: string | undefined, sizeBytes: number): TemplateVars {
+  checkedId('volume', volumeId);
+  if (snapshotId !== undefined) checkedId('snapshot', snapshotId);
   return {
     id: volumeId, volume_id: volumeId, snapshot_id: snapshotId ?? '',
     size: String(Math.ceil(sizeBytes / (1024 * 1024 * 1024))), size_bytes: String(sizeBytes),
