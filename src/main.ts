@@ -45,7 +45,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       // the API keeps serving; exports fail (and say why) until the directory is usable
       log.warn({ exportDir: config.exportDir, err: (err as Error).message }, 'export directory is not usable');
     }
-    const { listener } = createApp({ config, store, engine, cinder, forwarder, versions, logger, draining: () => draining });
+    const { listener } = createApp({ config, store, engine, cinder, forwarder, logger, draining: () => draining });
     server = createServer(listener);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((done, fail) => {

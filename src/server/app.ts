@@ -24,8 +24,6 @@ export interface AppDeps {
   engine: JobEngine;
   cinder: CinderApi;
   forwarder: Forwarder;
-  /** The upstream version detector (used by the forwarder and the cinder client; kept for wiring symmetry). */
-  versions?: unknown;
   logger: Logger;
   /** True once shutdown began: new jobs are refused with 503, everything else is still served. */
   draining?: () => boolean;

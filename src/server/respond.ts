@@ -1,22 +1,16 @@
 import type { ServerResponse } from 'node:http';
 import { CinderFault, fault, faultBody } from '../errors.js';
 import { UpstreamError } from '../cinder/types.js';
-import { cinderJson } from '../cinder/json.js';
+import { sendOwnJson } from '../cinder/reply.js';
+import { HOP_BY_HOP as CONNECTION_HEADERS } from '../proxy/headers.js';
 import type { RequestContext } from './request-context.js';
 
-/** Headers that describe one hop's connection, never copied from an upstream answer. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'proxy-connection', 'upgrade', 'trailer', 'te']);
+/** Headers of an upstream answer that are not copied: one hop's connection, and the framing we set anew. */
+const NOT_COPIED = new Set([...CONNECTION_HEADERS, 'transfer-encoding', 'content-length']);
 
 /** A JSON answer the proxy makes itself, with its request id. */
 export function sendJson(res: ServerResponse, ctx: RequestContext, status: number, body: unknown, close = false): void {
-  if (res.headersSent) { res.destroy(); return; }
-  const bytes = Buffer.from(cinderJson(body));
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json');
-  res.setHeader('Content-Length', bytes.length);
-  res.setHeader('x-openstack-request-id', ctx.requestId);
-  if (close) res.setHeader('Connection', 'close');
-  res.end(bytes);
+  sendOwnJson(res, ctx.requestId, status, body, undefined, close);
 }
 
 /** An upstream non-2xx answer, passed to the caller exactly as it came (status, headers, body). */
@@ -24,7 +18,7 @@ function sendUpstream(res: ServerResponse, err: UpstreamError): void {
   if (res.headersSent) { res.destroy(); return; }
   res.statusCode = err.status;
   for (const [name, value] of Object.entries(err.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name.toLowerCase())) res.setHeader(name, value);
+    if (value !== undefined && !NOT_COPIED.has(name.toLowerCase())) res.setHeader(name, value);
   }
   res.setHeader('Content-Length', err.body.length);
   res.end(err.body);

@@ -82,7 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     close: () => real.close(),
   };
   const engine = new RecordingEngine();
-  const { listener } = createApp({ config, store, engine, cinder: options.cinder ?? client, forwarder, versions, logger,
+  const { listener } = createApp({ config, store, engine, cinder: options.cinder ?? client, forwarder, logger,
     ...(options.draining ? { draining: options.draining } : {}) });
   const server: Server = createServer(listener);
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
