@@ -9,6 +9,8 @@ export interface ForwardOptions {
   body?: Buffer;
   /** Whether backup_status may be injected into this answer (false when wrs-header gating is on and absent). */
   injectBackupStatus: boolean;
+  /** Told the upstream answer's status as soon as it arrives (before the answer is sent on). */
+  onUpstreamStatus?: (status: number) => void;
 }
 
 /** The forwarding half of the product: everything that is not answered locally goes through here. */

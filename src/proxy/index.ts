@@ -79,6 +79,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   proxy.on('proxyRes', (proxyRes, req, res) => {
     const flight = inFlight.get(req);
     if (!flight) { proxyRes.resume(); res.destroy(); return; }
+    flight.options.onUpstreamStatus?.(proxyRes.statusCode ?? 502);
     sendAnswer(proxyRes, req, res, { rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, get log() { return flight.log; } });
   });
   proxy.on('econnreset', (err, req) => {

@@ -80,6 +80,15 @@ export function createApp(deps: AppDeps): ProxyApp {
   return { app, metrics, listener };
 }
 
+/**
+ * `os-reset_status` that Cinder accepted: the `error` the proxy lays over a volume after a failed import
+ * goes too, as the original's reset did (Cinder itself never saw that status).
+ */
+function statusResetHook(store: StateStore, type: 'volume' | 'snapshot', id: string, body: Record<string, unknown>) {
+  if (!Object.hasOwn(body, 'os-reset_status')) return undefined;
+  return (status: number) => { if (status >= 200 && status < 300) store.clearStatusOverride(type, id); };
+}
+
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 function pathOnly(url: string | undefined): string {
@@ -91,8 +100,9 @@ function pathOnly(url: string | undefined): string {
 async function handle(deps: AppDeps, req: IncomingMessage, res: ServerResponse, route: RouteMatch, ctx: RequestContext): Promise<void> {
   const { config } = deps;
   const injectBackupStatus = !config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
-  const forward = (body?: Buffer) => deps.forwarder.forward(req, res, {
+  const forward = (body?: Buffer, onUpstreamStatus?: (status: number) => void) => deps.forwarder.forward(req, res, {
     requestId: ctx.requestId, get logger() { return ctx.logger; }, injectBackupStatus, ...(body ? { body } : {}),
+    ...(onUpstreamStatus ? { onUpstreamStatus } : {}),
   });
   const caller: CallerContext = { headers: req.headers, requestId: ctx.requestId };
   const id = route.id ?? '';
@@ -122,7 +132,7 @@ async function handle(deps: AppDeps, req: IncomingMessage, res: ServerResponse, 
     const action = findAction(target, body);
     if (!action) {
       if (target === 'volume') await refuseIfHeld(deps, route.projectId, caller, volumeActionConflict(id, body));
-      forward(raw);
+      forward(raw, statusResetHook(deps.store, target, id, body));
       return;
     }
     if (deps.draining?.()) throw fault('shuttingDown');

@@ -60,5 +60,10 @@ export class CachedStateStore implements StateStore {
     return hit;
   }
 
+  clearStatusOverride(type: ResourceType, id: string): void {
+    this.inner.clearStatusOverride(type, id);
+    this.cache.delete(this.key(type, id));
+  }
+
   close(): void { this.inner.close(); }
 }

@@ -100,6 +100,8 @@ export class SqliteStateStore implements StateStore {
         ON CONFLICT (resource_type, resource_id) DO UPDATE SET backup_status = excluded.backup_status,
           status_override = CASE WHEN @keepOverride THEN backup_status.status_override ELSE excluded.status_override END,
           updated_at = excluded.updated_at`),
+      clearOverride: this.db.prepare(
+        'UPDATE backup_status SET status_override = NULL WHERE resource_type = ? AND resource_id = ?'),
       getStatus: this.db.prepare<[string, string], { backup_status: string; status_override: string | null }>(
         'SELECT backup_status, status_override FROM backup_status WHERE resource_type = ? AND resource_id = ?'),
     };
@@ -174,6 +176,10 @@ export class SqliteStateStore implements StateStore {
       status: active ? ACTIVE_STATUS[active.kind] : (saved?.status_override ?? null),
       progress: active ? progressText(active.bytes_done, active.bytes_total) : null,
     };
+  }
+
+  clearStatusOverride(resourceType: ResourceType, resourceId: string): void {
+    this.stmts.clearOverride.run(resourceType, resourceId);
   }
 
   close(): void {

@@ -97,6 +97,8 @@ export interface StateStore {
   setFileName(id: string, fileName: string): void;
   finishJob(id: string, finish: JobFinish): void;
   overlay(resourceType: ResourceType, resourceId: string): ResourceOverlay;
+  /** Forget a status laid over Cinder's (the `error` of a failed import) once Cinder's own status was reset. */
+  clearStatusOverride(resourceType: ResourceType, resourceId: string): void;
   close(): void;
 }
 

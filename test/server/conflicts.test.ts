@@ -135,3 +135,29 @@ describe('calls refused while a job holds the volume', () => {
     expect(anon.status).toBe(401);
   });
 });
+
+describe('os-reset_status after a failed import', () => {
+  function failedImport(): void {
+    const job = h.store.createJob({ kind: 'volume-import', resourceType: 'volume', resourceId: VOLUME_ID, projectId: PROJECT,
+      bytesTotal: 1, params: { volumeId: VOLUME_ID, sizeGiB: 1, host: null }, backupStatus: [] })!;
+    h.store.finishJob(job.id, { state: 'failed',
+      backupStatus: [{ resourceType: 'volume', resourceId: VOLUME_ID, backupStatus: 'Import failed at x. Reason: y', statusOverride: 'error' }] });
+  }
+  const reset = (token = TOKEN) => volAction(JSON.stringify({ 'os-reset_status': { status: 'available' } }), token);
+
+  it('accepted by Cinder, clears the error the proxy laid over the volume', async () => {
+    failedImport();
+    const res = await reset();
+    expect(res.status).toBe(202);
+    expect(h.fake.requestsTo('POST', `/v3/${PROJECT}/volumes/${VOLUME_ID}/action`)).toHaveLength(1);
+    expect(h.store.overlay('volume', VOLUME_ID)).toMatchObject({ status: null, backupStatus: 'Import failed at x. Reason: y' });
+  });
+
+  it('refused by Cinder, leaves the error in place', async () => {
+    failedImport();
+    h.fake.forbiddenTokens.add('member-token');
+    const res = await reset('member-token');
+    expect(res.status).toBe(403);
+    expect(h.store.overlay('volume', VOLUME_ID).status).toBe('error');
+  });
+});

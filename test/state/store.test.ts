@@ -98,6 +98,12 @@ describe.each([
     const i = s.createJob({ ...exportJob('v1'), kind: 'volume-import' })!;
     s.finishJob(i.id, { state: 'succeeded', backupStatus: [{ resourceType: 'volume', resourceId: 'v1', backupStatus: 'Import completed', statusOverride: null }] });
     expect(s.overlay('volume', 'v1')).toEqual({ backupStatus: 'Import completed', status: null, progress: null });
+    // a status reset clears a failed import's error and keeps the backup_status text
+    const f = s.createJob({ ...exportJob('v1'), kind: 'volume-import' })!;
+    s.finishJob(f.id, { state: 'failed', backupStatus: [{ resourceType: 'volume', resourceId: 'v1', backupStatus: 'Import failed', statusOverride: 'error' }] });
+    expect(s.overlay('volume', 'v1').status).toBe('error');
+    s.clearStatusOverride('volume', 'v1');
+    expect(s.overlay('volume', 'v1')).toEqual({ backupStatus: 'Import failed', status: null, progress: null });
   });
 
   it('snapshot exports show exporting on the snapshot only, and write both strings', () => {
