@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../log.js';
+import type { LoggerSource } from '../log.js';
 import { cinderJson } from '../cinder/json.js';
 import { answerHeaders } from './headers.js';
 import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
@@ -9,7 +9,7 @@ export interface AnswerOptions {
   ctx: RewriteContext;
   /** Answers larger than this are passed on untouched instead of being held in memory. */
   maxRewriteBytes: number;
-  log: Logger;
+  log: LoggerSource;
 }
 
 const NO_BODY_STATUSES = new Set([204, 304]);
@@ -55,7 +55,7 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
       upstream.off('data', onData);
       upstream.off('end', onEnd);
       upstream.pause();
-      options.log.warn({ bytes: size, limit: options.maxRewriteBytes }, 'answer too large to rewrite, passed on untouched');
+      options.log.logger.warn({ bytes: size, limit: options.maxRewriteBytes }, 'answer too large to rewrite, passed on untouched');
       passThrough(upstream, res, chunks);
     }
   };
@@ -66,7 +66,7 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
       const body = applyRewrites(JSON.parse(original.toString('utf8')), options.ctx, applicable);
       bytes = Buffer.from(serializeRewritten(body, original.length));
     } catch (err) {
-      options.log.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
+      options.log.logger.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
     }
     const headers = answerHeaders(upstream.rawHeaders, new Set(['content-length']));
     headers.push('Content-Length', String(bytes.length));

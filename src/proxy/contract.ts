@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../log.js';
+import type { LoggerSource } from '../log.js';
 
 /** What the server hands the proxy for one request. */
 export interface ForwardOptions {
   requestId: string;
-  logger: Logger;
+  /** The request's logger (made on first use by the server's request context). */
+  log: LoggerSource;
   /** Bytes already read from the request (an action body the server inspected); sent instead of the request stream. */
   body?: Buffer;
   /** Whether backup_status may be injected into this answer (false when wrs-header gating is on and absent). */

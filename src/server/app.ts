@@ -8,7 +8,7 @@ import {
   volumeDeleteConflict,
 } from '../extensions/conflicts.js';
 import { findAction, findExtension } from '../extensions/index.js';
-import type { Logger } from '../log.js';
+import type { Logger, LoggerSource } from '../log.js';
 import type { Forwarder } from '../proxy/contract.js';
 import type { JobEngine, StateStore } from '../state/types.js';
 import { BodyRejected, parseJsonObject, readLimitedBody } from './body.js';
@@ -44,13 +44,14 @@ export interface ProxyApp {
  */
 export function createApp(deps: AppDeps): ProxyApp {
   const logger = deps.logger.child({ module: 'server' });
+  const serverLog: LoggerSource = { logger };
   const metrics = createMetrics(deps.store);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const ctx = attachContext(req, logger);
+    const ctx = attachContext(req, serverLog);
     const ops = (req.method === 'GET' || req.method === 'HEAD') && OPS_PATHS.has(pathOnly(req.url));
     const route = ops ? undefined : classify(req.method, req.url);
     logCompletion(req, res, ctx, (status) => metrics.countRequest(route?.kind ?? 'ops', status));
@@ -101,7 +102,7 @@ async function handle(deps: AppDeps, req: IncomingMessage, res: ServerResponse, 
   const { config } = deps;
   const injectBackupStatus = !config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
   const forward = (body?: Buffer, onUpstreamStatus?: (status: number) => void) => deps.forwarder.forward(req, res, {
-    requestId: ctx.requestId, get logger() { return ctx.logger; }, injectBackupStatus, ...(body ? { body } : {}),
+    requestId: ctx.requestId, log: ctx, injectBackupStatus, ...(body ? { body } : {}),
     ...(onUpstreamStatus ? { onUpstreamStatus } : {}),
   });
   const caller: CallerContext = { headers: req.headers, requestId: ctx.requestId };

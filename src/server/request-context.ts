@@ -1,32 +1,30 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { newRequestId } from '../errors.js';
-import type { Logger } from '../log.js';
+import { LazyChildLogger, type LoggerSource } from '../log.js';
 
-/** What every handler knows about the request it serves. */
-export interface RequestContext {
-  requestId: string;
-  logger: Logger;
-  /** Whether the per-request completion line is logged (info level), known without making the child logger. */
-  logsRequests: boolean;
+/**
+ * What every handler knows about the request it serves: its own `req-<uuid>` and a child logger carrying it
+ * (made on first use), so every log line of the request names it. The proxy's own answers carry the id in
+ * x-openstack-request-id (see respond.ts).
+ */
+export class RequestContext extends LazyChildLogger {
+  constructor(
+    parent: LoggerSource,
+    readonly requestId: string,
+    /** Whether the per-request completion line is logged (info level), known without making the child logger. */
+    readonly logsRequests: boolean,
+  ) {
+    super(parent, { requestId });
+  }
 }
 
 const CONTEXT = Symbol('stx-request-context');
 
 type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
 
-/**
- * Give the request its own `req-<uuid>` and a child logger carrying it, so every log line of the
- * request names it. The proxy's own answers carry the id in x-openstack-request-id (see respond.ts).
- */
-export function attachContext(req: IncomingMessage, logger: Logger): RequestContext {
-  const requestId = newRequestId();
-  let child: Logger | undefined;
-  // the child logger is made on first use: most requests log nothing below the configured level
-  const ctx: RequestContext = {
-    requestId,
-    get logger() { return (child ??= logger.child({ requestId })); },
-    logsRequests: logger.isLevelEnabled('info'),
-  };
+/** Give the request its context (id and lazy logger), found again with contextOf(). */
+export function attachContext(req: IncomingMessage, parent: LoggerSource): RequestContext {
+  const ctx = new RequestContext(parent, newRequestId(), parent.logger.isLevelEnabled('info'));
   (req as WithContext)[CONTEXT] = ctx;
   return ctx;
 }

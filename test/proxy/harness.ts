@@ -44,7 +44,7 @@ export async function startProxy(config: Config, options: HarnessOptions = {}): 
     requestIds.push(requestId);
     const body = options.bodyFor?.(req);
     forwarder.forward(req, res, {
-      requestId, logger: logger.child({ requestId }), injectBackupStatus: options.injectBackupStatus ?? true,
+      requestId, log: { logger: logger.child({ requestId }) }, injectBackupStatus: options.injectBackupStatus ?? true,
       ...(body ? { body } : {}),
     });
   });
