@@ -61,10 +61,9 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
   };
   const onEnd = () => {
     const original = Buffer.concat(chunks);
-    let bytes = original;
+    let bytes: Buffer = original;
     try {
-      const body = applyRewrites(JSON.parse(original.toString('utf8')), options.ctx, applicable);
-      bytes = Buffer.from(serializeRewritten(body, original.length));
+      bytes = rewriteBytes(original, applicable, options.ctx);
     } catch (err) {
       options.log.logger.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
     }
@@ -75,6 +74,17 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
   };
   upstream.on('data', onData);
   upstream.on('end', onEnd);
+}
+
+/**
+ * The rewritten answer: spliced in place when the one rewrite that applies can do that (the answer keeps
+ * Cinder's own bytes around the change), else parsed, rewritten and serialised. Throws on JSON it cannot read.
+ */
+export function rewriteBytes(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext): Buffer {
+  const spliced = rewrites.length === 1 ? rewrites[0]!.splice?.(original, ctx) : undefined;
+  if (spliced) return spliced;
+  const body = applyRewrites(JSON.parse(original.toString('utf8')), ctx, rewrites);
+  return Buffer.from(serializeRewritten(body, original.length));
 }
 
 /**

@@ -1,5 +1,7 @@
 import { JSONPath } from 'jsonpath-plus';
+import { cinderJson } from '../../cinder/json.js';
 import type { ResourceType } from '../../state/types.js';
+import { decodeString, isStringAt, JsonBytesError, keyIs, scanResources, type ResourceVisitor } from './json-bytes.js';
 import { isObject, type Rewrite, type RewriteContext } from './types.js';
 
 /** Words after /volumes/ or /snapshots/ that are not resource ids. */
@@ -33,15 +35,110 @@ export function overlayResources(type: ResourceType, body: unknown, ctx: Rewrite
   return copy;
 }
 
+/** The members withOverlay adds or replaces, in the order it adds them. */
+function overlayMembers(type: ResourceType, id: string, ctx: RewriteContext): { status: string | null; added: [string, unknown][] } {
+  const overlay = ctx.overlay(type, id);
+  const added: [string, unknown][] = [];
+  if (ctx.injectBackupStatus) {
+    added.push([`${PREFIX[type]}:backup_status`, overlay.backupStatus]);
+    if (overlay.progress !== null) added.push([`${PREFIX[type]}:backup_progress`, overlay.progress]);
+  }
+  return { status: overlay.status, added };
+}
+
 function withOverlay(type: ResourceType, resource: unknown, ctx: RewriteContext): unknown {
   if (!isObject(resource) || typeof resource.id !== 'string') return resource;
-  const overlay = ctx.overlay(type, resource.id);
+  const { status, added } = overlayMembers(type, resource.id, ctx);
   const out: Record<string, unknown> = { ...resource };
-  if (overlay.status !== null) out.status = overlay.status;
-  if (ctx.injectBackupStatus) {
-    out[`${PREFIX[type]}:backup_status`] = overlay.backupStatus;
-    if (overlay.progress !== null) out[`${PREFIX[type]}:backup_progress`] = overlay.progress;
+  if (status !== null) out.status = status;
+  for (const [key, value] of added) out[key] = value;
+  return out;
+}
+
+/** Replace bytes [at, end) with text. */
+interface Edit { at: number; end: number; text: string }
+
+/** The answer is valid JSON but a shape the splice would not treat exactly as overlayResources does. */
+class NotExact extends Error {}
+
+/**
+ * overlayResources done on the answer's bytes: each resource gets its members spliced in after its last one
+ * (a status replaced in place), and every other byte is passed on as Cinder wrote it. Parsing and
+ * re-serialising a 1,000-volume list cost most of the rewrite's time. Returns undefined where the result
+ * could differ from overlayResources' (broken JSON, a key twice, a member it adds already there): the
+ * parsed path then runs and decides.
+ */
+export function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteContext): Buffer | undefined {
+  const edits: Edit[] = [];
+  const addedKeys = [`${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`];
+  // what the scan found in the current resource
+  let id: unknown;
+  let ids = 0;
+  let statusAt: [number, number] | undefined;
+  let statuses = 0;
+  let members = 0;
+  let lastEnd = 0;
+  let addsPresent = false;
+  const visitor: ResourceVisitor = {
+    start(open) {
+      id = undefined;
+      ids = 0;
+      statusAt = undefined;
+      statuses = 0;
+      members = 0;
+      lastEnd = open + 1;
+      addsPresent = false;
+    },
+    member(m) {
+      members++;
+      lastEnd = m.valueEnd;
+      // the keys looked for start with i, s or w (or an escape): most members are passed over here
+      const first = bytes[m.keyStart];
+      if (first !== 0x69 && first !== 0x73 && first !== 0x77 && first !== 0x5c) return;
+      if (keyIs(bytes, m, 'id')) {
+        ids++;
+        id = isStringAt(bytes, m.valueStart) ? decodeString(bytes, m.valueStart, m.valueEnd) : null;
+      } else if (keyIs(bytes, m, 'status')) {
+        statuses++;
+        statusAt = [m.valueStart, m.valueEnd];
+      } else if (keyIs(bytes, m, addedKeys[0]!) || keyIs(bytes, m, addedKeys[1]!)) {
+        addsPresent = true;
+      }
+    },
+    end() {
+      if (ids > 1 || statuses > 1 || addsPresent) throw new NotExact();
+      if (typeof id !== 'string') return;
+      const { status, added } = overlayMembers(type, id, ctx);
+      const appended = added.map(([key, value]) => `${cinderJson(key)}: ${cinderJson(value)}`);
+      if (status !== null) {
+        if (statusAt) edits.push({ at: statusAt[0], end: statusAt[1], text: cinderJson(status) });
+        else appended.unshift(`"status": ${cinderJson(status)}`);
+      }
+      if (appended.length) edits.push({ at: lastEnd, end: lastEnd, text: (members > 0 ? ', ' : '') + appended.join(', ') });
+    },
+  };
+  try {
+    const found = scanResources(bytes, { list: `${type}s`, single: type }, visitor);
+    // JSON.parse keeps the last of a repeated key; the scan reported every one
+    if (found.lists > 1 || found.singles > 1) return undefined;
+  } catch (err) {
+    if (err instanceof JsonBytesError || err instanceof NotExact) return undefined;
+    throw err;
   }
+  if (edits.length === 0) return bytes;
+  edits.sort((a, b) => a.at - b.at);
+  // one output buffer, filled by copies: a Buffer per slice and per insert cost more than the scan
+  let size = bytes.length;
+  for (const e of edits) size += Buffer.byteLength(e.text, 'utf8') - (e.end - e.at);
+  const out = Buffer.allocUnsafe(size);
+  let from = 0;
+  let to = 0;
+  for (const e of edits) {
+    to += bytes.copy(out, to, from, e.at);
+    to += out.write(e.text, to, 'utf8');
+    from = e.end;
+  }
+  bytes.copy(out, to, from);
   return out;
 }
 
@@ -49,10 +146,12 @@ export const volumeOverlay: Rewrite = {
   name: 'volume-overlay',
   matches: (ctx) => isDetailOrShow(ctx, 'volumes'),
   apply: (body, ctx) => overlayResources('volume', body, ctx),
+  splice: (bytes, ctx) => spliceResources('volume', bytes, ctx),
 };
 
 export const snapshotOverlay: Rewrite = {
   name: 'snapshot-overlay',
   matches: (ctx) => isDetailOrShow(ctx, 'snapshots'),
   apply: (body, ctx) => overlayResources('snapshot', body, ctx),
+  splice: (bytes, ctx) => spliceResources('snapshot', bytes, ctx),
 };

@@ -36,6 +36,11 @@ export interface Rewrite {
   /** Answer statuses the rewrite applies to (default: 2xx). */
   acceptsStatus?(status: number): boolean;
   apply(body: unknown, ctx: RewriteContext): unknown;
+  /**
+   * The same rewrite done on the answer's bytes, without parsing them; undefined where it cannot give
+   * exactly what `apply` gives (the parsed path then runs). Used when it is the only rewrite that applies.
+   */
+  splice?(bytes: Buffer, ctx: RewriteContext): Buffer | undefined;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,234 @@
+import { describe, expect, it } from 'vitest';
+import { cinderJson } from '../../src/cinder/json.js';
+import { rewriteBytes } from '../../src/proxy/answer.js';
+import { parseApiPath } from '../../src/proxy/paths.js';
+import { selectRewrites } from '../../src/proxy/rewrites/index.js';
+import { JsonBytesError, scanResources, type Member, type ResourceVisitor } from '../../src/proxy/rewrites/json-bytes.js';
+import { overlayResources, spliceResources } from '../../src/proxy/rewrites/resources.js';
+import type { RewriteContext } from '../../src/proxy/rewrites/types.js';
+import type { ResourceOverlay, ResourceType } from '../../src/state/types.js';
+import { fixture } from './helpers.js';
+import { WRS_EXTENSIONS } from './harness.js';
+
+const NONE: ResourceOverlay = { backupStatus: null, status: null, progress: null };
+
+function context(overlays: Record<string, ResourceOverlay> = {}, extra: Partial<RewriteContext> = {}): RewriteContext {
+  const path = '/v3/p/volumes/detail';
+  return {
+    method: 'GET', path, api: parseApiPath(path), translated: false, v2ByTranslation: false, injectBackupStatus: true,
+    overlay: (type: ResourceType, id: string) => overlays[`${type}:${id}`] ?? NONE,
+    extensions: WRS_EXTENSIONS, publicBase: 'http://proxy.example', ...extra,
+  };
+}
+
+/** What the parsed path gives, written the way a JSON reader sees it (key order included). */
+function parsedPath(type: ResourceType, text: string, ctx: RewriteContext): string {
+  return JSON.stringify(overlayResources(type, JSON.parse(text), ctx));
+}
+
+function spliced(type: ResourceType, text: string, ctx: RewriteContext): string | undefined {
+  const out = spliceResources(type, Buffer.from(text), ctx);
+  return out === undefined ? undefined : out.toString('utf8');
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const AWKWARD_STRINGS = ['', 'plain', 'quote " inside', 'back\\slash', 'tab\tnew\nline', 'unicode é ☃ 😀', '\\"', '{"not": "json"}', 'id', 'status', '\u0000'];
+
+function randomValue(rand: () => number, depth: number): unknown {
+  const r = rand();
+  if (depth > 2 || r < 0.45) {
+    const pick = Math.floor(rand() * 7);
+    return [null, true, false, Math.floor(rand() * 1e6) - 5e5, rand() * 1e-3, 1.5e300,
+      AWKWARD_STRINGS[Math.floor(rand() * AWKWARD_STRINGS.length)]][pick];
+  }
+  if (r < 0.7) return Array.from({ length: Math.floor(rand() * 3) }, () => randomValue(rand, depth + 1));
+  // nested objects carry keys named like the ones the splice looks for: they must be left alone
+  const keys = ['id', 'status', 'wrs-volume:backup_status', 'k', 'links', 'é'];
+  return Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, () => [keys[Math.floor(rand() * keys.length)]!, randomValue(rand, depth + 1)]));
+}
+
+function randomVolume(rand: () => number, i: number): Record<string, unknown> {
+  const volume: Record<string, unknown> = {};
+  const r = rand();
+  if (r < 0.85) volume.id = `vol-${i}`;
+  else if (r < 0.9) volume.id = 42; // not a string: left as it is
+  if (rand() < 0.8) volume.status = 'available';
+  for (let k = 0; k < Math.floor(rand() * 5); k++) volume[`field_${k}`] = randomValue(rand, 1);
+  // key order varies: id and status are not always first
+  return Object.fromEntries(Object.entries(volume).sort(() => rand() - 0.5));
+}
+
+/** JSON text in one of the forms upstreams write: Python's json.dumps, compact, indented. */
+function write(rand: () => number, value: unknown): string {
+  const form = Math.floor(rand() * 3);
+  if (form === 0) return cinderJson(value);
+  if (form === 1) return JSON.stringify(value);
+  return JSON.stringify(value, null, 1 + Math.floor(rand() * 4));
+}
+
+describe('spliceResources: the overlay on the bytes gives what the parsed path gives', () => {
+  const overlays = {
+    'volume:094098e3-67cd-4a57-a683-a518cb8020db': { backupStatus: 'Export started at 2026-11-27 03:00:00.123', status: 'exporting', progress: '37%' },
+    'snapshot:83dfb006-0751-464b-9eae-96fd15d6e95b': { backupStatus: 'Export completed at 2026-11-27 03:01:00.000', status: null, progress: null },
+  };
+  const cases: [string, ResourceType][] = [
+    ['volumes-detail', 'volume'], ['volume-get', 'volume'], ['volume-create', 'volume'],
+    ['snapshots-detail', 'snapshot'], ['snapshot-get', 'snapshot'],
+  ];
+  for (const [name, type] of cases) {
+    for (const injectBackupStatus of [true, false]) {
+      it(`${name} recorded from Cinder, backup_status ${injectBackupStatus ? 'on' : 'off'}`, () => {
+        const text = fixture(name).body.toString('utf8');
+        const ctx = context(overlays, { injectBackupStatus });
+        const out = spliced(type, text, ctx);
+        expect(out).toBeDefined();
+        expect(JSON.stringify(JSON.parse(out!))).toBe(parsedPath(type, text, ctx));
+      });
+    }
+  }
+
+  it("keeps Cinder's own bytes around the change (its json.dumps style stays)", () => {
+    const text = cinderJson({ volumes: [{ id: 'a', status: 'available', size: 1e21, name: 'x\u00e9' }, { id: 'b', metadata: {} }] });
+    const ctx = context({ 'volume:a': { backupStatus: 'Export started', status: 'exporting', progress: '5%' } });
+    expect(spliced('volume', text, ctx)).toBe(
+      '{"volumes": [{"id": "a", "status": "exporting", "size": 1e+21, "name": "x\\u00e9", "wrs-volume:backup_status": "Export started", '
+      + '"wrs-volume:backup_progress": "5%"}, {"id": "b", "metadata": {}, "wrs-volume:backup_status": null}]}',
+    );
+  });
+
+  it('adds status when a resource has none and the job sets one; an empty object gets no leading comma', () => {
+    const ctx = context({ 'volume:a': { backupStatus: 'Import started', status: 'importing', progress: null } });
+    const text = '{"volume": {"id": "a"}}';
+    expect(spliced('volume', text, ctx)).toBe('{"volume": {"id": "a", "status": "importing", "wrs-volume:backup_status": "Import started"}}');
+    expect(spliced('volume', '{"volumes": [{}, {"id": "a"}]}', context())).toBe('{"volumes": [{}, {"id": "a", "wrs-volume:backup_status": null}]}');
+  });
+
+  it('matches the parsed path on 300 random answers (awkward strings, nesting, key order, formatting)', () => {
+    const rand = prng(20261127);
+    for (let n = 0; n < 300; n++) {
+      const volumes = Array.from({ length: Math.floor(rand() * 6) }, (_, i) => randomVolume(rand, i));
+      const body: Record<string, unknown> = rand() < 0.8 ? { volumes } : { volume: volumes[0] ?? {} };
+      if (rand() < 0.3) body.volumes_links = [{ rel: 'next', href: 'http://x/v3/p/volumes/detail?marker=1' }];
+      if (rand() < 0.2) body.count = volumes.length;
+      const overlays: Record<string, ResourceOverlay> = {};
+      for (let i = 0; i < volumes.length; i++) {
+        if (rand() < 0.4) overlays[`volume:vol-${i}`] = { backupStatus: `Export started ${i}`, status: rand() < 0.5 ? 'exporting' : null, progress: rand() < 0.5 ? `${i}%` : null };
+      }
+      const ctx = context(overlays, { injectBackupStatus: rand() < 0.8 });
+      const text = write(rand, body);
+      const out = spliced('volume', text, ctx);
+      expect(out, text).toBeDefined();
+      expect(JSON.stringify(JSON.parse(out!)), text).toBe(parsedPath('volume', text, ctx));
+    }
+  });
+});
+
+describe('spliceResources: where it could differ from the parsed path it declines', () => {
+  const cases: [string, string][] = [
+    ['the list key twice (JSON.parse keeps the last)', '{"volumes": [{"id": "a"}], "volumes": [{"id": "b"}]}'],
+    ['a resource with two ids', '{"volumes": [{"id": "a", "id": "b"}]}'],
+    ['a resource with two statuses', '{"volume": {"id": "a", "status": "x", "status": "y"}}'],
+    ['a member it would add already there', '{"volume": {"id": "a", "wrs-volume:backup_status": "x"}}'],
+    ['an escaped key that means one it adds', '{"volume": {"id": "a", "wrs-volume:backup\\u005fstatus": "x"}}'],
+    ['truncated', '{"volumes": [{"id": "a"}'],
+    ['a trailing comma', '{"volumes": [{"id": "a"},]}'],
+    ['mismatched brackets', '{"volumes": [{"id": "a"}}}'],
+    ['an unknown literal', '{"volumes": [{"id": "a", "x": nul}]}'],
+    ['bytes after the end', '{"volumes": []} x'],
+    ['a missing colon', '{"volumes" []}'],
+    ['a missing comma', '{"volume": {"id": "a" "size": 1}}'],
+    ['an array at the top', '[{"id": "a"}]'],
+    ['a string at the top', '"volumes"'],
+    ['nothing', ''],
+  ];
+  for (const [what, text] of cases) {
+    it(what, () => { expect(spliced('volume', text, context())).toBeUndefined(); });
+  }
+
+  it('reads escaped keys and ids as JSON does', () => {
+    const ctx = context({ 'volume:a"b': { backupStatus: 'Export started', status: 'exporting', progress: null } });
+    const text = '{"vol\\u0075mes": [{"\\u0069d": "a\\"b", "st\\u0061tus": "available"}]}';
+    expect(JSON.stringify(JSON.parse(spliced('volume', text, ctx)!))).toBe(parsedPath('volume', text, ctx));
+    expect(JSON.parse(spliced('volume', text, ctx)!).volumes[0].status).toBe('exporting');
+  });
+});
+
+describe('scanResources', () => {
+  const collect = (text: string) => {
+    const seen: string[] = [];
+    const b = Buffer.from(text);
+    const visitor: ResourceVisitor = {
+      start: () => seen.push('{'),
+      member: (m: Member) => seen.push(`${b.toString('utf8', m.keyStart, m.keyEnd)}=${b.toString('utf8', m.valueStart, m.valueEnd)}`),
+      end: () => seen.push('}'),
+    };
+    const result = scanResources(b, { list: 'volumes', single: 'volume' }, visitor);
+    return { seen, result };
+  };
+
+  it('reports the members of list and single resources, values whole, nothing nested', () => {
+    const { seen, result } = collect('{"x": {"volume": {"id": 1}}, "volumes": [1, {"id": "a", "m": {"id": "n"}, "l": [{"id": 2}]}, [{"id": 3}]], "volume": {"s": true}}');
+    expect(seen).toEqual(['{', 'id="a"', 'm={"id": "n"}', 'l=[{"id": 2}]', '}', '{', 's=true', '}']);
+    expect(result).toEqual({ lists: 1, singles: 1 });
+  });
+
+  it('never refuses what JSON.parse accepts (random mutations of valid answers)', () => {
+    const rand = prng(7);
+    let accepted = 0;
+    for (let n = 0; n < 2000; n++) {
+      const text = write(rand, { volumes: [randomVolume(rand, n)], other: randomValue(rand, 0) });
+      const at = Math.floor(rand() * text.length);
+      const mutated = rand() < 0.5 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + '{}[],:"0 n'[Math.floor(rand() * 10)] + text.slice(at);
+      let valid: boolean;
+      try { valid = typeof JSON.parse(mutated) === 'object' && !Array.isArray(JSON.parse(mutated)) && JSON.parse(mutated) !== null; } catch { valid = false; }
+      if (!valid) continue;
+      accepted++;
+      expect(() => collect(mutated), mutated).not.toThrow();
+    }
+    expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('throws JsonBytesError on broken structure', () => {
+    for (const text of ['{', '{"a" 1}', '{"a": 1,}', '{"a": [1 2]}', '{"a": tru}', '{]', '{"a": 1}}', '{"a": "x}']) {
+      expect(() => collect(text), text).toThrow(JsonBytesError);
+    }
+  });
+});
+
+describe('rewriteBytes', () => {
+  it('splices when the overlay is the only rewrite, parses when links must change too (v2 by translation)', () => {
+    const text = '{"volumes": [{"id": "a", "links": [{"rel": "self", "href": "http://c/v3/p/volumes/a"}]}]}';
+    const v3 = context();
+    const v3Rewrites = selectRewrites(v3);
+    expect(v3Rewrites.map((r) => r.name)).toEqual(['volume-overlay']);
+    // the splice keeps the upstream's compact form; the parsed path writes Cinder's style
+    expect(rewriteBytes(Buffer.from(text), v3Rewrites, v3).toString()).toBe(
+      '{"volumes": [{"id": "a", "links": [{"rel": "self", "href": "http://c/v3/p/volumes/a"}], "wrs-volume:backup_status": null}]}',
+    );
+    const v2Path = '/v2/p/volumes/detail';
+    const v2 = context({}, { path: v2Path, api: parseApiPath(v2Path), translated: true, v2ByTranslation: true });
+    const v2Rewrites = selectRewrites(v2);
+    expect(v2Rewrites.map((r) => r.name)).toEqual(['v2-links', 'volume-overlay']);
+    expect(JSON.parse(rewriteBytes(Buffer.from(text), v2Rewrites, v2).toString())).toEqual({
+      volumes: [{ id: 'a', links: [{ rel: 'self', href: 'http://c/v2/p/volumes/a' }], 'wrs-volume:backup_status': null }],
+    });
+  });
+
+  it('falls back to the parsed path where the splice declines, and throws on an answer that is not JSON', () => {
+    const ctx = context();
+    const rewrites = selectRewrites(ctx);
+    const twice = '{"volumes": [{"id": "a"}], "volumes": [{"id": "b"}]}';
+    expect(JSON.parse(rewriteBytes(Buffer.from(twice), rewrites, ctx).toString())).toEqual({ volumes: [{ id: 'b', 'wrs-volume:backup_status': null }] });
+    expect(() => rewriteBytes(Buffer.from('{"volumes": ['), rewrites, ctx)).toThrow(SyntaxError);
+  });
+});
