@@ -11,7 +11,7 @@ interface Row extends WrkResult { via: string; serverCpuPct: number; cpuUsPerReq
  * Point 1 of issue 5: the same upstream loaded directly, through nginx and through the proxy, at several
  * concurrencies (closed loop: each connection sends as fast as answers come), then at a paced rate below
  * saturation for the added latency. The proxy is measured on volumes/detail (its hot path: the answer is
- * parsed and backup_status injected) and on the summary list, which it streams untouched.
+ * read whole and backup_status spliced into each volume) and on the summary list, which it streams untouched.
  */
 export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
   const up = await ctx.upstream();
@@ -80,6 +80,13 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
   const latency = judge(`p99 added latency, ${s.pacedConnections} conns at ${pacedRps} req/s`, pd && pp ? pp.p99 - pd.p99 : null, 'ms', '< 2 ms',
     (x) => x < 2, `proxy p99 ${fmt(pp?.p99, 2)} vs direct ${fmt(pd?.p99, 2)} ms${satNote}`);
   targets.push(latency);
+  const floorAt = find(rows, 'bare node proxy (floor)', nearest);
+  const nginxAt = find(rows, 'nginx', nearest);
+  if (floorAt && nginxAt) {
+    // what 0.5x nginx asks of one process, against what Node's HTTP stack alone costs in the same run
+    notes.push(`limit: 0.5x nginx at ${nearest} conns = ${fmt(nginxAt.rps / 2, 0)} req/s = at most ${fmt(2e6 / nginxAt.rps, 0)} µs of one core per request;`
+      + ` the bare Node proxy alone spends ${fmt(floorAt.cpuUsPerReq, 0)} µs (reaches ${fmt(floorAt.rps / nginxAt.rps, 2)}x), the proxy ${fmt(find(rows, 'proxy', nearest)?.cpuUsPerReq, 0)} µs`);
+  }
   const errs = [...rows, ...paced].filter((r) => r.errors > 0);
   if (errs.length) notes.push(`WARNING: errors (socket or non-2xx) in: ${errs.map((r) => `${r.via}@${r.connections}: ${r.errors}`).join(', ')}`);
   notes.push(`server CPU = the answering process (upstream when direct, nginx worker, proxy); proxy peak RSS under this load ${fmt(load.peakRssMB)} MB`,
