@@ -1,6 +1,7 @@
 import { BenchContext, PROJECT } from '../lib/context.js';
 import { httpGet } from '../lib/procs.js';
 import { PhaseMeter } from '../lib/procstat.js';
+import { gcDuring, gcTotals } from '../lib/gc.js';
 import { fmt, judge, verdict, type SectionResult, type Target } from '../lib/report.js';
 import { wrk, type WrkResult } from '../lib/wrk.js';
 
@@ -54,7 +55,12 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
   const pacedRps = s.pacedRps ?? Math.max(50, Math.min(2000, Math.floor(ceiling / 4 / 50) * 50));
   const paceMs = (1000 * s.pacedConnections) / pacedRps;
   const paced: Row[] = [];
-  for (const v of vias.filter((x) => x.name !== 'proxy, untouched path')) paced.push(await measure(v, s.pacedConnections, paceMs));
+  let pacedGc = '';
+  for (const v of vias.filter((x) => x.name !== 'proxy, untouched path')) {
+    const before = v.name === 'proxy' ? await gcTotals(proxy.url) : undefined;
+    paced.push(await measure(v, s.pacedConnections, paceMs));
+    if (before) pacedGc = gcDuring(before, await gcTotals(proxy.url), s.durationSec);
+  }
   const load = proxyMeter.stop();
   ctx.proxyLoadPeakRssMB = load.peakRssMB;
 
@@ -100,9 +106,9 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
       { title: `1. Pass-through, closed loop (wrk -t1, ${s.durationSec} s per load, GET volumes/detail)`, header, rows: rows.map(row), notes },
       { title: '1. Ratios (req/s) and p99 added by the proxy, closed loop', header: ['conns', 'proxy/direct', 'proxy/nginx', 'target >= 0.5', 'untouched/nginx', 'floor/nginx', 'nginx/direct', 'p99 added ms'], rows: ratios },
       { title: `1. Paced: ${s.pacedConnections} conns offering ~${pacedRps} req/s in total${s.pacedRps ? '' : ` (a quarter of the slowest ceiling at ${nearest} conns)`}: latency without queueing`, header, rows: paced.map(row),
-        notes: [`p99 added by the proxy: ${fmt(latency.value, 2)} ms (target < 2 ms: ${verdict(latency.met)})`] },
+        notes: [`p99 added by the proxy: ${fmt(latency.value, 2)} ms (target < 2 ms: ${verdict(latency.met)})`, `proxy GC during this load: ${pacedGc}`] },
     ],
     targets,
-    data: { injected, closedLoop: rows, paced, pacedRps, paceMs, proxyUnderLoad: load },
+    data: { injected, closedLoop: rows, paced, pacedRps, paceMs, pacedProxyGc: pacedGc, proxyUnderLoad: load },
   };
 }
