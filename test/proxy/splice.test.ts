@@ -150,6 +150,7 @@ describe('spliceResources: where it could differ from the parsed path it decline
     ['an array at the top', '[{"id": "a"}]'],
     ['a string at the top', '"volumes"'],
     ['nothing', ''],
+    ['an id with an escape JSON.parse refuses', '{"volume": {"id": "a\\x"}}'],
   ];
   for (const [what, text] of cases) {
     it(what, () => { expect(spliced('volume', text, context())).toBeUndefined(); });

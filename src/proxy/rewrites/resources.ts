@@ -122,11 +122,12 @@ export function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteC
     // JSON.parse keeps the last of a repeated key; the scan reported every one
     if (found.lists > 1 || found.singles > 1) return undefined;
   } catch (err) {
-    if (err instanceof JsonBytesError || err instanceof NotExact) return undefined;
+    // SyntaxError: a key or id with an escape JSON.parse refuses
+    if (err instanceof JsonBytesError || err instanceof NotExact || err instanceof SyntaxError) return undefined;
     throw err;
   }
   if (edits.length === 0) return bytes;
-  edits.sort((a, b) => a.at - b.at);
+  // the edits are in byte order: one pass made them, each resource's status edit before its additions
   // one output buffer, filled by copies: a Buffer per slice and per insert cost more than the scan
   let size = bytes.length;
   for (const e of edits) size += Buffer.byteLength(e.text, 'utf8') - (e.end - e.at);
