@@ -26,6 +26,8 @@ export interface ProxyConfigInput {
   /** File backend template, e.g. <mnt base>/* /volume-{id}. */
   volumePath: string;
   engine?: Record<string, unknown>;
+  /** `state` keys (url, replicaId, lease timings ...); absent = the embedded SQLite store. */
+  state?: Record<string, unknown>;
 }
 
 /** The config file the proxy reads (JSON is valid YAML). */
@@ -37,6 +39,7 @@ export function writeProxyConfig(path: string, c: ProxyConfigInput): void {
     exportDir: c.exportDir,
     engine: { minFreeBytes: 0, ...(c.engine ?? {}) },
     backends: [{ name: 'nfs', type: 'file', volumePath: c.volumePath }],
+    ...(c.state ? { state: c.state } : {}),
     log: { level: 'info' },
   };
   writeFileSync(path, JSON.stringify(config, null, 2));
