@@ -1,11 +1,13 @@
 import { rmSync } from 'node:fs';
 
 /**
- * What the run must undo, whatever happens: child process groups to kill and temp dirs to remove.
+ * What the run must undo, whatever happens: child process groups to kill, temp dirs to remove, and
+ * async tasks (dropping a database of the run's own).
  * Children are spawned detached (own process group) so a shell pipeline dies with its shell.
  */
 const groups = new Set<number>();
 const dirs = new Set<string>();
+const tasks = new Set<() => Promise<void>>();
 let keepDirs = false;
 let interruptedBy: string | undefined;
 
@@ -15,13 +17,15 @@ export const interrupted = (): string | undefined => interruptedBy;
 export function trackGroup(pid: number): void { groups.add(pid); }
 export function untrackGroup(pid: number): void { groups.delete(pid); }
 export function trackDir(dir: string): void { dirs.add(dir); }
+export function trackTask(task: () => Promise<void>): void { tasks.add(task); }
+export function untrackTask(task: () => Promise<void>): void { tasks.delete(task); }
 export function keepTempDirs(keep: boolean): void { keepDirs = keep; }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pid, signal); } catch { /* already gone */ }
 }
 
-/** Kill every tracked group (TERM, then KILL after a grace period) and remove the temp dirs. */
+/** Kill every tracked group (TERM, then KILL after a grace period), run the tasks, remove the temp dirs. */
 export async function cleanupAll(graceMs = 2000): Promise<void> {
   const pids = [...groups];
   for (const pid of pids) killGroup(pid, 'SIGTERM');
@@ -29,6 +33,8 @@ export async function cleanupAll(graceMs = 2000): Promise<void> {
   while (Date.now() < deadline && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
   for (const pid of pids) if (alive(pid)) killGroup(pid, 'SIGKILL');
   groups.clear();
+  for (const task of [...tasks]) await task().catch(() => undefined);
+  tasks.clear();
   removeDirs();
 }
 

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from './build.js';
 import { startNginx, type Nginx } from './nginx.js';
+import { createBenchDatabase, type BenchDatabase } from './pg-database.js';
 import { spawnTracked, type Tracked } from './procs.js';
 import { startProxy, type ProxyChild } from './proxy.js';
 import type { Settings } from './settings.js';
@@ -24,6 +25,7 @@ export class BenchContext {
   proxyLoadPeakRssMB: number | undefined;
   private upstreamP: Promise<Upstream> | undefined;
   private proxyP: Promise<ProxyChild> | undefined;
+  private pgProxyP: Promise<{ proxy: ProxyChild; db: BenchDatabase }> | undefined;
   private nginxP: Promise<Nginx> | undefined;
   private floorP: Promise<Upstream> | undefined;
 
@@ -83,6 +85,27 @@ export class BenchContext {
     return this.proxyP;
   }
 
+  /** The same proxy with its state in a PostgreSQL database of the run's own (made here, dropped in stopAll). */
+  pgProxy(): Promise<ProxyChild> {
+    this.pgProxyP ??= (async () => {
+      const db = await createBenchDatabase();
+      try {
+        const proxy = await startProxy(this.runtime, {
+          dir: this.dir('proxy-pg'),
+          upstreamUrl: (await this.upstream()).url,
+          logLevel: this.settings.proxyLogLevel,
+          volumePath: join(this.proxyVolumesDir, 'volume-{id}'),
+          stateUrl: db.url,
+        });
+        return { proxy, db };
+      } catch (err) {
+        await db.drop();
+        throw err;
+      }
+    })();
+    return this.pgProxyP.then((p) => p.proxy);
+  }
+
   nginx(): Promise<Nginx> {
     this.nginxP ??= (async () => startNginx(this.dir('nginx'), Number(new URL((await this.upstream()).url).port)))();
     return this.nginxP;
@@ -95,6 +118,7 @@ export class BenchContext {
       try { await stop(await p); } catch { /* failed to start: nothing to stop */ }
     };
     await settle(this.proxyP, (p) => p.stop());
+    await settle(this.pgProxyP, async ({ proxy, db }) => { await proxy.stop(); await db.drop(); });
     await settle(this.nginxP, (n) => n.stop());
     await settle(this.floorP, (f) => f.proc.stop());
     await settle(this.upstreamP, (u) => u.proc.stop());

@@ -14,6 +14,8 @@ export interface ProxyOptions {
   volumePath: string;
   /** Write a V8 CPU profile into this dir when the proxy exits. */
   cpuProfDir?: string;
+  /** `state.url`: a postgres:// URL puts the state in PostgreSQL; absent = the embedded SQLite. */
+  stateUrl?: string;
 }
 
 /** The product itself, as an operator starts it (`main.ts --config FILE`), in its own process. */
@@ -28,12 +30,13 @@ export async function startProxy(runtime: Runtime, opts: ProxyOptions): Promise<
     exportDir: join(opts.dir, 'exports'),
     backends: [{ name: 'bench', type: 'file', volumePath: opts.volumePath }],
     log: { level: opts.logLevel },
+    ...(opts.stateUrl ? { state: { url: opts.stateUrl } } : {}),
   }));
   mkdirSync(join(opts.dir, 'exports'), { recursive: true });
   const logFile = join(opts.dir, 'proxy.log');
   const fd = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = { ...runtime.env, STX_PROXY_CONFIG: configFile };
-  for (const key of ['STX_PROXY_PORT', 'STX_PROXY_UPSTREAM', 'STX_PROXY_EXPORT_DIR', 'STX_PROXY_DATA_DIR', 'STX_PROXY_LOG_LEVEL']) delete env[key];
+  for (const key of ['STX_PROXY_PORT', 'STX_PROXY_UPSTREAM', 'STX_PROXY_EXPORT_DIR', 'STX_PROXY_DATA_DIR', 'STX_PROXY_LOG_LEVEL', 'STX_PROXY_STATE_URL', 'STX_PROXY_REPLICA_ID']) delete env[key];
   const prof = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
   const proc = spawnTracked('node', [...prof, ...runtime.nodeArgs('src/main.ts'), '--config', configFile], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
