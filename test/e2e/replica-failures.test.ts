@@ -1,45 +1,27 @@
 // Two proxy replicas sharing one PostgreSQL database and one export directory, when things break
 // (issue 10): a replica killed mid-export, and PostgreSQL out of reach for a while.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  E, P, TS, archivesOf, cinder, cleanup, createSnapshot, createVolume, show, volumeFile, waitBackupStatus, waitFor, writeAt,
-  type Answer,
+  P, TS, archivesOf, cinder, createSnapshot, createVolume, show, volumeFile, waitBackupStatus, waitFor, writeAt, type Answer,
 } from './helpers.js';
 import {
-  LEASE_MS, SWEEP_MS, createDatabase, partFiles, pgGate, startReplica, volumeVia, waitPartFile, type Replica,
+  LEASE_MS, SWEEP_MS, act, exportBody, partFiles, pgGate, replicaFile, startReplica, volumePath, volumeVia, waitPartFile,
 } from './replicas.js';
 
 const MiB = 1024 * 1024;
-const work = mkdtempSync(join(E.workDir, 'replica-failures-'));
-const exportDir = join(work, 'export');
-mkdirSync(exportDir);
-let database = '';
-let dropDatabase: () => Promise<void> = async () => {};
-
-beforeAll(async () => { ({ name: database, drop: dropDatabase } = await createDatabase()); });
-afterAll(async () => {
-  await cleanup();
-  await dropDatabase();
-  if (!process.env.E2E_KEEP) rmSync(work, { recursive: true, force: true });
-});
-
-const exportBody = { 'wrs-volume:os-volume_export': null };
-const volumePath = (id: string) => `/v3/${P}/volumes/${id}`;
-const act = (r: Replica, id: string, body: unknown) => r.call('POST', `${volumePath(id)}/action`, body);
+const { work, exportDir, database } = replicaFile('replica-failures');
 
 describe('a replica dies mid-export', () => {
   it('kill -9 A: B alone fails the job "interrupted" within the lease window, the volume available, nothing left', async () => {
     const vol = await createVolume('e2e-lease', 1);
     await writeAt(volumeFile(vol.id), 0, randomBytes(1 * MiB));
     // 2 MiB/s: the export runs for minutes unless something ends it
-    const a = await startReplica('replica-a', { database, root: work, exportDir, engine: { bandwidthBytesPerSec: 2 * MiB } });
+    const a = await startReplica('replica-a', { database: database(), root: work, exportDir, engine: { bandwidthBytesPerSec: 2 * MiB } });
     const started = await act(a, vol.id, exportBody);
     expect(started.status, show(started)).toBe(202);
     await waitPartFile(exportDir, "A's export");
-    const b = await startReplica('replica-b', { database, root: work, exportDir });
+    const b = await startReplica('replica-b', { database: database(), root: work, exportDir });
     expect((await volumeVia(b, vol.id, P)).status).toBe('exporting');
 
     await a.kill9();
@@ -77,7 +59,7 @@ describe('PostgreSQL out of reach, then back', () => {
   it('forwarding goes on, state calls answer 503, /readyz names the state, and everything works afterwards', async () => {
     const vol = await createVolume('e2e-pg-down', 1);
     const gate = await pgGate();
-    const opts = { database, pgPort: gate.port, root: work, exportDir };
+    const opts = { database: database(), pgPort: gate.port, root: work, exportDir };
     const [a, b] = await Promise.all([startReplica('replica-a', opts), startReplica('replica-b', opts)]);
     // an archive to import and a snapshot to export while the database is gone
     expect((await act(a, vol.id, exportBody)).status).toBe(202);

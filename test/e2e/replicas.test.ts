@@ -2,33 +2,16 @@
 // Cinder (issue 10): what one replica starts, the other shows and enforces at once; the archive one
 // wrote, the other imports; jobs one accepted, the other runs; haproxy in front of both works.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { P, TS, archivesOf, cinder, createVolume, sha256File, show, volumeFile, waitBackupStatus, waitFor, writeAt } from './helpers.js';
 import {
-  E, P, TS, archivesOf, cinder, cleanup, createVolume, sha256File, show, volumeFile, waitBackupStatus, waitFor, writeAt,
-} from './helpers.js';
-import { createDatabase, partFiles, startHaproxy, startReplica, volumeVia, waitPartFile, type Replica } from './replicas.js';
+  act, exportBody, importBody, partFiles, replicaFile, startHaproxy, startReplica, volumePath, volumeVia, waitPartFile,
+} from './replicas.js';
 
 const MiB = 1024 * 1024;
-const work = mkdtempSync(join(E.workDir, 'replicas-'));
-const exportDir = join(work, 'export');
-mkdirSync(exportDir);
-let database = '';
-let dropDatabase: () => Promise<void> = async () => {};
-
-beforeAll(async () => { ({ name: database, drop: dropDatabase } = await createDatabase()); });
-afterAll(async () => {
-  await cleanup();
-  await dropDatabase();
-  if (!process.env.E2E_KEEP) rmSync(work, { recursive: true, force: true });
-});
-
-const exportBody = { 'wrs-volume:os-volume_export': null };
-const importBody = (file_name: string) => ({ 'wrs-volume:os-volume_import': { file_name } });
-const volumePath = (id: string) => `/v3/${P}/volumes/${id}`;
-const act = (r: { call: Replica['call'] }, id: string, body: unknown) => r.call('POST', `${volumePath(id)}/action`, body);
-const replica = (id: string, engine: Record<string, unknown> = {}) => startReplica(id, { database, root: work, exportDir, engine });
+const { work, exportDir, database } = replicaFile('replicas');
+const replica = (id: string, engine: Record<string, unknown> = {}) =>
+  startReplica(id, { database: database(), root: work, exportDir, engine });
 
 /** cinder/volume/api.py delete(), as Cinder words it. */
 const DELETE_REFUSED = 'Invalid volume: Volume status must be available or error or error_restoring or error_extending or ' +

@@ -3,12 +3,12 @@
 // test can cut, and Debian's haproxy. Everything a test starts here is stopped when the test finishes.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { onTestFinished } from 'vitest';
-import { E, call, waitFor, type Answer } from './helpers.js';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
+import { E, P, call, cleanup, waitFor, type Answer } from './helpers.js';
 import { freePort, startProxyChild, stopProxyChild, writeProxyConfig, type ProxyChild } from './proxy-process.js';
 
 const PG_HOST = '127.0.0.1';
@@ -27,12 +27,46 @@ async function admin(sql: string): Promise<void> {
 }
 
 /** A database of the file's own (random name); `drop` it in afterAll. */
-export async function createDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
+async function createDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
   const name = `stx_e2e_${randomBytes(6).toString('hex')}`;
   await admin(`CREATE DATABASE ${name}`);
   // FORCE: a replica killed with -9 may leave a session the server has not noticed yet
   return { name, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
+
+export interface ReplicaFile {
+  /** The file's work dir: each replica gets <work>/<id>/ (config, dataDir, log). */
+  work: string;
+  /** The one export directory all replicas share. */
+  exportDir: string;
+  /** The file's database (made in beforeAll). */
+  database(): string;
+}
+
+/**
+ * What one test file shares: a work dir with the export directory, and a PostgreSQL database; after
+ * the file, the volumes it made are deleted, the database dropped and the work dir removed.
+ */
+export function replicaFile(prefix: string): ReplicaFile {
+  const work = mkdtempSync(join(E.workDir, `${prefix}-`));
+  const exportDir = join(work, 'export');
+  mkdirSync(exportDir);
+  let db: { name: string; drop(): Promise<void> } | undefined;
+  beforeAll(async () => { db = await createDatabase(); });
+  afterAll(async () => {
+    await cleanup();
+    await db?.drop();
+    // E2E_KEEP=1 keeps the replicas' logs and the archives for a look after a failure
+    if (!process.env.E2E_KEEP) rmSync(work, { recursive: true, force: true });
+  });
+  return { work, exportDir, database: () => db!.name };
+}
+
+export const exportBody = { 'wrs-volume:os-volume_export': null };
+export const importBody = (file_name: string) => ({ 'wrs-volume:os-volume_import': { file_name } });
+export const volumePath = (id: string) => `/v3/${P}/volumes/${id}`;
+/** POST a volume action through one replica (or haproxy). */
+export const act = (r: { call: Replica['call'] }, id: string, body: unknown) => r.call('POST', `${volumePath(id)}/action`, body);
 
 /**
  * A TCP forwarder of the test's own between the replicas and PostgreSQL: `cut()` resets every
