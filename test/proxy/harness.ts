@@ -7,6 +7,7 @@ import { createUpstreamVersions } from '../../src/cinder/versions.js';
 import { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import type { Config } from '../../src/config/schema.js';
 import { captureLogger, closeServer, onCleanup } from './helpers.js';
+import { parseTarget } from '../helpers/target.js';
 
 export const WRS_EXTENSIONS = [
   { alias: 'wrs-volume', name: 'WrsVolumeExport', namespace: 'http://docs.windriver.com/volume/ext/wrs-volume/api/v1.0',
@@ -44,7 +45,8 @@ export async function startProxy(config: Config, options: HarnessOptions = {}): 
     requestIds.push(requestId);
     const body = options.bodyFor?.(req);
     forwarder.forward(req, res, {
-      requestId, log: { logger: logger.child({ requestId }) }, injectBackupStatus: options.injectBackupStatus ?? true,
+      requestId, log: { logger: logger.child({ requestId }) }, target: parseTarget(req.method, req.url, req.headers['content-type']),
+      injectBackupStatus: options.injectBackupStatus ?? true,
       ...(body ? { body } : {}),
     });
   });
