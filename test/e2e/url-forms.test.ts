@@ -79,7 +79,8 @@ describe('URL forms of the real Cinder, through the proxy during an export', () 
     for (const c of DELETE_FORMS) {
       const a = await cinder(c.method, c.path(P, probe));
       // reached the delete controller of that volume: refused because of its snapshot (nothing deleted)
-      if (a.status === 400 && /Invalid volume/.test(a.text)) accepted.deletes.push(c);
+      // (a HEAD answer has no body: its 400 against the 404 of an unrouted path says enough)
+      if (a.status === 400 && (c.method === 'HEAD' || /Invalid volume/.test(a.text))) accepted.deletes.push(c);
       else expect(a.status, `${c.method} ${c.path(P, probe)}: ${show(a)}`).toBe(404);
     }
     for (const c of EXTEND_FORMS) {
