@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT, SNAPSHOT_ID, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
 import { startHarness, type Harness } from '../helpers/proxy-harness.js';
@@ -8,7 +8,6 @@ import { startHarness, type Harness } from '../helpers/proxy-harness.js';
 
 let h: Harness;
 beforeEach(async () => { h = await startHarness(); });
-afterEach(async () => { await h.close(); });
 
 const P = PROJECT;
 const V = VOLUME_ID;

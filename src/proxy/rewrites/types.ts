@@ -1,15 +1,6 @@
 import type { ResourceOverlay, ResourceType } from '../../state/types.js';
 import type { CinderTarget } from '../../cinder/path.js';
-
-/** An entry of Cinder's extension list. */
-export interface ExtensionDescription {
-  alias: string;
-  name: string;
-  namespace?: string;
-  updated: string;
-  description: string;
-  links: unknown[];
-}
+import type { ExtensionDescription } from '../../cinder/types.js';
 
 /** Everything a rewrite may look at besides the body; built once per request. */
 export interface RewriteContext {
