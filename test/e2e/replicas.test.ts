@@ -33,8 +33,8 @@ describe('two replicas, one database, one export directory', () => {
 
   it('an export through A: B shows it running with progress, refuses DELETE and a second export, and sees it complete', async () => {
     ({ vol, sha: original } = await writtenVolume('e2e-replicas'));
-    // A alone first, so that A is the replica that claims the job; 32 MiB/s leaves B half a minute to look
-    const a = await replica('replica-a', { bandwidthBytesPerSec: 32 * MiB });
+    // A alone first, so that A is the replica that claims the job; 16 MiB/s leaves B a minute to look
+    const a = await replica('replica-a', { bandwidthBytesPerSec: 16 * MiB });
     const started = await act(a, vol.id, exportBody);
     expect(started.status, show(started)).toBe(202);
     await waitPartFile(exportDir, 'the export A claimed');
