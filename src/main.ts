@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { createUpstreamVersions } from './cinder/versions.js';
 import { loadConfigFile, type ConfigOverrides } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createEngine } from './export/engine.js';
+import { dirModeFor, ensureDirSync, PRIVATE_DIR_MODE } from './file-modes.js';
 import { extensionDescriptions } from './extensions/index.js';
 import { createLogger, type Logger } from './log.js';
 import { createForwarder } from './proxy/index.js';
@@ -28,7 +29,7 @@ export interface RunningProxy {
 /** The composition root: build every collaborator from the config, recover old jobs, listen. */
 export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
   const log = logger.child({ module: 'main' });
-  mkdirSync(config.dataDir, { recursive: true });
+  ensureDirSync(config.dataDir, PRIVATE_DIR_MODE);
   const store = new CachedStateStore(new SqliteStateStore(join(config.dataDir, 'state.sqlite')), config.state.cacheEntries);
   const versions = createUpstreamVersions({ config, logger });
   const cinder = createCinderClient({ config, logger, versions });
@@ -40,7 +41,8 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
   try {
     await engine.recover();
     try {
-      mkdirSync(join(config.exportDir, 'temp'), { recursive: true });
+      ensureDirSync(config.exportDir, dirModeFor(config.engine.fileMode));
+      ensureDirSync(join(config.exportDir, 'temp'), PRIVATE_DIR_MODE);
     } catch (err) {
       // the API keeps serving; exports fail (and say why) until the directory is usable
       log.warn({ exportDir: config.exportDir, err: (err as Error).message }, 'export directory is not usable');
