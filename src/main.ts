@@ -16,6 +16,7 @@ import { createForwarder } from './proxy/index.js';
 import { createApp } from './server/app.js';
 import { stopListening } from './server/lifecycle.js';
 import { CachedStateStore } from './state/cached-store.js';
+import { holdProcessLock } from './state/process-lock.js';
 import { SqliteStateStore } from './state/sqlite-store.js';
 
 export interface RunningProxy {
@@ -30,12 +31,16 @@ export interface RunningProxy {
 export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
   const log = logger.child({ module: 'main' });
   ensureDirSync(config.dataDir, PRIVATE_DIR_MODE);
-  const store = new CachedStateStore(new SqliteStateStore(join(config.dataDir, 'state.sqlite')), config.state.cacheEntries);
+  const statePath = join(config.dataDir, 'state.sqlite');
+  // the embedded state belongs to one process (a second one would fail the first one's jobs on start);
+  // taken before the store opens or recover() runs. A shared database store needs no such lock.
+  const lock = holdProcessLock(statePath);
+  const store = new CachedStateStore(new SqliteStateStore(statePath), config.state.cacheEntries);
   const versions = createUpstreamVersions({ config, logger });
   const cinder = createCinderClient({ config, logger, versions });
   const forwarder = createForwarder({ config, store, logger, versions, extensions: extensionDescriptions() });
   const engine = createEngine({ config, store, logger });
-  const closeAll = () => { forwarder.close(); cinder.close(); versions.close(); store.close(); };
+  const closeAll = () => { forwarder.close(); cinder.close(); versions.close(); store.close(); lock.release(); };
   let server: Server;
   let draining = false;
   try {
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
   try {
     proxy = await startProxy(config, logger);
   } catch (err) {
-    logger.fatal({ err }, 'cannot start');
+    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
   const stop = (signal: string) => {
