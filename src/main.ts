@@ -14,8 +14,8 @@ import { createLogger, type Logger } from './log.js';
 import { createForwarder } from './proxy/index.js';
 import { createApp } from './server/app.js';
 import { stopListening } from './server/lifecycle.js';
-import { CachedStateStore } from './state/cached-store.js';
-import { SqliteStateStore } from './state/sqlite-store.js';
+import { replicaIdOf } from './config/replica.js';
+import { openStateStore } from './state/open.js';
 
 export interface RunningProxy {
   url: string;
@@ -29,12 +29,12 @@ export interface RunningProxy {
 export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
   const log = logger.child({ module: 'main' });
   mkdirSync(config.dataDir, { recursive: true });
-  const store = new CachedStateStore(new SqliteStateStore(join(config.dataDir, 'state.sqlite')), config.state.cacheEntries);
+  const store = await openStateStore(config, logger);
   const versions = createUpstreamVersions({ config, logger });
   const cinder = createCinderClient({ config, logger, versions });
   const forwarder = createForwarder({ config, store, logger, versions, extensions: extensionDescriptions() });
-  const engine = createEngine({ config, store, logger });
-  const closeAll = () => { forwarder.close(); cinder.close(); versions.close(); store.close(); };
+  const engine = createEngine({ config, store, logger, replicaId: replicaIdOf(config) });
+  const closeAll = async () => { forwarder.close(); cinder.close(); versions.close(); await store.close(); };
   let server: Server;
   let draining = false;
   try {
@@ -53,7 +53,8 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       server.listen(config.listen.port, config.listen.host, () => { server.off('error', fail); done(); });
     });
   } catch (err) {
-    closeAll();
+    await engine.shutdown(0);
+    await closeAll();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
@@ -71,7 +72,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
         await engine.shutdown(config.engine.shutdownTimeoutMs);
         server.closeAllConnections();
         await stopped;
-        closeAll();
+        await closeAll();
         log.info('stopped');
       })();
       return closing;

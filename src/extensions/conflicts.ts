@@ -121,11 +121,11 @@ export async function refuseIfHeld(
   deps: Pick<ActionDeps, 'store' | 'cinder'>, projectId: string, caller: CallerContext, check: ConflictCheck | undefined,
 ): Promise<void> {
   if (!check) return;
-  const job = deps.store.activeJobFor(check.resourceType, check.resourceId);
+  const job = await deps.store.activeJobFor(check.resourceType, check.resourceId);
   if (!job) return;
   const resource: CinderVolume | CinderSnapshot = check.resourceType === 'volume'
     ? await deps.cinder.getVolume(projectId, check.resourceId, caller)
     : await deps.cinder.getSnapshot(projectId, check.resourceId, caller);
-  const status = deps.store.overlay(check.resourceType, resource.id).status ?? resource.status;
+  const status = (await deps.store.overlay(check.resourceType, resource.id)).status ?? resource.status;
   throw check.refusal(resource, status);
 }

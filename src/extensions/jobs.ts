@@ -1,13 +1,13 @@
 import type { CinderSnapshot, CinderVolume } from '../cinder/types.js';
 import type { CinderFault } from '../errors.js';
+import { chooseBackend } from '../export/backends/index.js';
+import { GiB } from '../export/backends/types.js';
 import type { Job, JobParams, NewJob, ResourceType, StateStore } from '../state/types.js';
 import type { ActionDeps, ActionResult } from './types.js';
 
-const GIB = 1024 ** 3;
-
-/** The status a client sees: a job in progress (or a failed import) overrides what Cinder says. */
-export function effectiveStatus(store: StateStore, type: ResourceType, resource: CinderVolume | CinderSnapshot): string {
-  return store.overlay(type, resource.id).status ?? resource.status;
+/** The status a client sees: a job in progress (or a failed import) overrides what Cinder says. Read fresh, never cached. */
+export async function effectiveStatus(store: StateStore, type: ResourceType, resource: CinderVolume | CinderSnapshot): Promise<string> {
+  return (await store.overlay(type, resource.id)).status ?? resource.status;
 }
 
 /** The job parameters every kind takes from the volume whose data it moves. */
@@ -21,15 +21,16 @@ export function volumeParams(volume: CinderVolume, sizeGiB: number = volume.size
 }
 
 export function bytesFor(params: JobParams): number {
-  return params.sizeGiB * GIB;
+  return params.sizeGiB * GiB;
 }
 
 /**
- * Record the job and hand it to the engine. `busy` is the fault the caller gets when another job
- * took the resource between the status check and now (the store refuses a second unfinished job).
+ * Record the job (with the backend its volume's host picks) and wake the engine; any replica with that
+ * backend may run it. `busy` is the fault the caller gets when another job took the volume between the
+ * status check and now (the store refuses a second unfinished job).
  */
-export function startJob(deps: ActionDeps, job: NewJob, busy: () => CinderFault): Job {
-  const created = deps.store.createJob(job);
+export async function startJob(deps: ActionDeps, job: Omit<NewJob, 'backend'>, busy: () => CinderFault): Promise<Job> {
+  const created = await deps.store.createJob({ ...job, backend: chooseBackend(deps.config, job.params.host) });
   if (!created) throw busy();
   deps.engine.submit(created);
   return created;

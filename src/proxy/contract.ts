@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerSource } from '../log.js';
+import type { ResourceType } from '../state/types.js';
 
 /** What the server hands the proxy for one request. */
 export interface ForwardOptions {
@@ -12,6 +13,11 @@ export interface ForwardOptions {
   injectBackupStatus: boolean;
   /** Told the upstream answer's status as soon as it arrives (before the answer is sent on). */
   onUpstreamStatus?: (status: number) => void;
+  /**
+   * This is an `os-reset_status` of that resource: once Cinder accepts it, the `error` the proxy lays over a
+   * volume after a failed import goes too, as the original's reset did (Cinder itself never saw that status).
+   */
+  statusReset?: { resourceType: ResourceType; resourceId: string };
 }
 
 /** The forwarding half of the product: everything that is not answered locally goes through here. */

@@ -92,7 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
-      real.close(); client.close(); versions.close(); inner.close();
+      real.close(); client.close(); versions.close(); await inner.close();
       await fake.close();
       await rm(exportDir, { recursive: true, force: true });
     },

@@ -15,6 +15,9 @@ export const WRS_EXTENSIONS = [
     updated: '2014-08-16T00:00:00+00:00', description: 'Enable snapshot export to file', links: [] },
 ];
 
+/** The clock of the harness store: backup_status texts read `... at 2026-11-27 03:00:00.123000`. */
+export const STORE_TIME = Date.parse('2026-11-27T03:00:00.123Z');
+
 export interface ProxyHarness {
   url: string;
   forwarder: Forwarder;
@@ -35,7 +38,7 @@ export interface HarnessOptions {
 /** The forwarder behind a plain node:http server on port 0, with a real in-memory store; closed after the test. */
 export async function startProxy(config: Config, options: HarnessOptions = {}): Promise<ProxyHarness> {
   const { logger, lines } = captureLogger();
-  const store = new SqliteStateStore(':memory:');
+  const store = new SqliteStateStore(':memory:', { now: () => STORE_TIME });
   const versions = createUpstreamVersions({ config, logger });
   const forwarder = createForwarder({ config, store, logger, versions, extensions: WRS_EXTENSIONS, ...options.deps });
   const requestIds: string[] = [];
@@ -54,7 +57,7 @@ export async function startProxy(config: Config, options: HarnessOptions = {}): 
     await closeServer(server);
     forwarder.close();
     versions.close();
-    store.close();
+    await store.close();
   });
   return { url, forwarder, store, lines, requestIds, server };
 }
