@@ -6,7 +6,8 @@ import type { Job } from '../state/types.js';
 import { EXTENSIONS } from './archive/compressors.js';
 import { TEMP_DIR } from './archive/atomic.js';
 import { writeArchive } from './archive/writer.js';
-import { GiB, type ReadSource } from './backends/types.js';
+import { GiB } from '../constants.js';
+import type { ReadSource } from './backends/types.js';
 import type { JobContext } from './context.js';
 import { meter } from './throttle.js';
 

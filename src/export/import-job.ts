@@ -4,7 +4,8 @@ import type { Job } from '../state/types.js';
 import { resolveArchivePath } from './archive-path.js';
 import { readSha256File, sha256OfFile } from './archive/checksum.js';
 import { readArchive, type ArchiveExpectations } from './archive/reader.js';
-import { GiB, type WriteSink } from './backends/types.js';
+import { GiB } from '../constants.js';
+import type { WriteSink } from './backends/types.js';
 import type { JobContext } from './context.js';
 import { meter } from './throttle.js';
 

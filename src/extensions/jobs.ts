@@ -1,7 +1,7 @@
 import type { CinderSnapshot, CinderVolume } from '../cinder/types.js';
+import { GiB } from '../constants.js';
 import type { CinderFault } from '../errors.js';
 import { chooseBackend } from '../export/backends/index.js';
-import { GiB } from '../export/backends/types.js';
 import type { Job, JobParams, NewJob, ResourceType, StateStore } from '../state/types.js';
 import type { ActionDeps, ActionResult } from './types.js';
 

@@ -16,10 +16,10 @@ import { callerVersionOf, parseApiPath, pathOf } from './paths.js';
 import { sendAnswer } from './answer.js';
 import { postAnswerEffect } from './effects.js';
 import { sendFault } from './respond.js';
-import { selectRewrites, type ExtensionDescription, type Rewrite, type RewriteContext } from './rewrites/index.js';
+import type { ExtensionDescription } from '../cinder/types.js';
+import { selectRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
 
 export type { ForwardOptions, Forwarder } from './contract.js';
-export type { ExtensionDescription } from './rewrites/index.js';
 
 /** JSON answers up to this size are rewritten; larger ones pass untouched (a detail list of 10 000 volumes is ~15 MiB). */
 export const DEFAULT_MAX_REWRITE_BYTES = 32 * 1024 * 1024;
@@ -90,7 +90,6 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     const flight = inFlight.get(req);
     if (!flight) { proxyRes.resume(); res.destroy(); return; }
     const status = proxyRes.statusCode ?? 502;
-    flight.options.onUpstreamStatus?.(status);
     const answer = () => sendAnswer(proxyRes, req, res, {
       rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, log: flight.log,
       unavailable: (f) => {

@@ -1,3 +1,4 @@
+import { BACKUP_STATUS_MAX_CHARS } from '../constants.js';
 import { backupStatusText as text, pythonTimestamp } from './timestamps.js';
 import type { BackupStatusUpdate, Job, JobFinish, JobKind, NewJob, ResourceOverlay } from './types.js';
 
@@ -16,12 +17,9 @@ export function progressText(done: number, total: number): string {
   return `${Math.min(100, Math.floor((done * 100) / total))}%`;
 }
 
-/** The most of a failure reason kept (backup_status itself is cut to 255 by its texts). */
-const MAX_REASON = 255;
-
 /** A failure reason fit for one line of backup_status. */
 export function oneLine(reason: string): string {
-  return reason.replace(/\s+/g, ' ').trim().slice(0, MAX_REASON) || 'unknown error';
+  return reason.replace(/\s+/g, ' ').trim().slice(0, BACKUP_STATUS_MAX_CHARS) || 'unknown error';
 }
 
 /** The backup_status a job writes when it is accepted. */

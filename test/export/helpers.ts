@@ -5,13 +5,14 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
+import { GiB } from '../../src/constants.js';
 import { silentLogger } from '../../src/log.js';
 import { createEngine } from '../../src/export/engine.js';
 import { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import type { Engine } from '../../src/export/contract.js';
 import type { Job, JobKind, JobParams, StateStore } from '../../src/state/types.js';
 
-export const GiB = 1024 * 1024 * 1024;
+export { GiB };
 export const MiB = 1024 * 1024;
 
 export function sh(cmd: string, args: string[], opts: { input?: Buffer } = {}): string {
