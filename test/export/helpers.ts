@@ -65,15 +65,19 @@ export interface HarnessOptions {
   /** The clock of the store and the engine. */
   now?: () => number;
   replicaId?: string;
+  /** Use this store (e.g. PostgreSQL shared with another harness) instead of a SQLite file; closed with the harness. */
+  store?: StateStore;
+  /** Use this directory instead of a new one (two replicas sharing one export directory). */
+  dir?: string;
 }
 
 export async function harness(cfgArg: CfgArg = {}, engineCfg: Record<string, unknown> = {}, root = tmpdir(),
   options: HarnessOptions = {}): Promise<Harness> {
-  const dir = await mkdtemp(join(root, 'stx-export-'));
+  const dir = options.dir ?? await mkdtemp(join(root, 'stx-export-'));
   const exportDir = join(dir, 'backups');
   const volDir = join(dir, 'vols');
-  await mkdir(exportDir);
-  await mkdir(volDir);
+  await mkdir(exportDir, { recursive: true });
+  await mkdir(volDir, { recursive: true });
   const cfg = typeof cfgArg === 'function' ? cfgArg(dir) : cfgArg;
   const config = configSchema.parse({
     dataDir: join(dir, 'data'), exportDir,
@@ -82,7 +86,7 @@ export async function harness(cfgArg: CfgArg = {}, engineCfg: Record<string, unk
     engine: { minFreeBytes: 0, ...engineCfg },
   });
   const clock = options.now ? { now: options.now } : {};
-  const store = new SqliteStateStore(join(dir, 'data', 'state.db'), clock);
+  const store = options.store ?? new SqliteStateStore(join(dir, 'data', 'state.db'), clock);
   const engine = createEngine({ config, store, logger: silentLogger(), replicaId: options.replicaId ?? TEST_REPLICA, ...clock });
   if (options.start !== false) await engine.recover();
   return {
