@@ -1,6 +1,6 @@
 import { fault } from '../errors.js';
 import { buildExportMeta } from '../export/meta.js';
-import { accepted, bytesFor, descriptionOf, effectiveStatus, startJob, volumeParams } from './jobs.js';
+import { accepted, bytesFor, descriptionOf, effectiveStatus, jobProject, startJob, volumeParams } from './jobs.js';
 import type { ActionHandler, Extension } from './types.js';
 
 /** What clients send; the doc's request table says `os-snapshot_export`: both are accepted. */
@@ -14,7 +14,7 @@ const exportSnapshot: ActionHandler = async (deps, req) => {
   const volume = await deps.cinder.getVolume(req.projectId, snapshot.volume_id, req.caller);
   const params = { ...volumeParams(volume, snapshot.size), snapshotId: snapshot.id, meta: buildExportMeta(volume) };
   await startJob(deps, {
-    kind: 'snapshot-export', resourceType: 'snapshot', resourceId: snapshot.id, projectId: req.projectId,
+    kind: 'snapshot-export', resourceType: 'snapshot', resourceId: snapshot.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
   }, () => fault('snapshotNotAvailable'));
   req.logger.info({ snapshotId: snapshot.id, volumeId: volume.id }, 'snapshot export accepted');

@@ -2,7 +2,7 @@ import { fault } from '../errors.js';
 import { resolveArchivePath } from '../export/archive-path.js';
 import { buildExportMeta } from '../export/meta.js';
 import type { CinderVolume } from '../cinder/types.js';
-import { accepted, bytesFor, descriptionOf, effectiveStatus, startJob, volumeParams } from './jobs.js';
+import { accepted, bytesFor, descriptionOf, effectiveStatus, jobProject, startJob, volumeParams } from './jobs.js';
 import type { ActionHandler, ActionRequest, Extension } from './types.js';
 
 export const VOLUME_EXPORT = 'wrs-volume:os-volume_export';
@@ -29,7 +29,7 @@ const exportVolume: ActionHandler = async (deps, req) => {
   if (await effectiveStatus(deps.store, 'volume', volume) !== 'available') throw fault('volumeNotAvailable');
   const params = { ...volumeParams(volume), meta: buildExportMeta(volume) };
   await startJob(deps, {
-    kind: 'volume-export', resourceType: 'volume', resourceId: volume.id, projectId: req.projectId,
+    kind: 'volume-export', resourceType: 'volume', resourceId: volume.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
   }, () => fault('volumeNotAvailable'));
   req.logger.info({ volumeId: volume.id }, 'volume export accepted');
@@ -54,7 +54,7 @@ const importVolume: ActionHandler = async (deps, req) => {
   if (snapshots.length > 0) throw fault('volumeHasSnapshots', { count: snapshots.length });
   const params = { ...volumeParams(volume), fileName };
   await startJob(deps, {
-    kind: 'volume-import', resourceType: 'volume', resourceId: volume.id, projectId: req.projectId,
+    kind: 'volume-import', resourceType: 'volume', resourceId: volume.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
   }, () => fault('volumeNotAvailableOrError'));
   req.logger.info({ volumeId: volume.id, fileName }, 'volume import accepted');
