@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { isSharedState, openStateStore, redactUrl } from '../../src/state/open.js';
+import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
+import { replicaIdOf } from '../../src/config/replica.js';
 import { createLogger } from '../../src/log.js';
 import { createTestDatabase, startGate, urlFor } from '../helpers/postgres.js';
 
@@ -13,6 +15,9 @@ describe('openStateStore', () => {
     expect(isSharedState(parseConfig({}))).toBe(false);
     expect(isSharedState(parseConfig({}, { STX_PROXY_STATE_URL: 'postgresql://u:p@db/stx' }))).toBe(true);
     expect(() => parseConfig({ state: { url: 'mysql://db/stx' } })).toThrow(/state\.url: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(replicaIdOf(parseConfig({}, { STX_PROXY_REPLICA_ID: 'ctl-1' }))).toBe('ctl-1');
+    expect(replicaIdOf(parseConfig({ listen: { port: 9777 } }))).toBe(`${hostname()}:9777`);
+    expect(() => parseConfig({ state: { leaseMs: 1000, renewMs: 1000 } })).toThrow(/state\.renewMs: must be shorter than state\.leaseMs/);
     expect(redactUrl('postgres://stx:secret@db:5432/stx?sslmode=require')).toBe('postgres://stx:***@db:5432/stx?sslmode=require');
   });
 
