@@ -10,6 +10,11 @@ export interface EngineDeps {
   replicaId: string;
   /** The clock (epoch ms) for leases and sweeps; tests inject one. */
   now?: () => number;
+  /**
+   * The store belongs to this process alone (the embedded SQLite, under its process lock): at start every
+   * running job and every temp file is a dead process's, whoever it was. Shared stores leave this false.
+   */
+  soleOwner?: boolean;
   /** How often to look for queued work besides being woken (ms). */
   pollMs?: number;
 }

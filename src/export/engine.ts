@@ -132,15 +132,17 @@ export function createEngine(deps: EngineDeps): Engine {
     },
 
     async recover() {
-      // what this replica owned before it restarted cannot be running anywhere: fail it now, not a lease later
+      // what this replica owned before it restarted (with a store of its own: whatever ran) cannot be running
+      // anywhere now: fail it at once, not a lease later
+      const mine = (owner: string | null) => deps.soleOwner === true || owner === replicaId || owner === null;
       for (const job of await store.listJobs({ unfinishedOnly: true })) {
-        if (job.state !== 'running' || (job.owner !== replicaId && job.owner !== null) || running.has(job.id)) continue;
+        if (job.state !== 'running' || !mine(job.owner) || running.has(job.id)) continue;
         const failure = jobFailure('interrupted', { replica: job.owner ?? replicaId });
         if (await store.finishJob(job.id, { state: 'failed', error: failure.message, errorCode: failure.code })) {
           log.warn({ jobId: job.id, kind: job.kind }, 'job left unfinished by an earlier run of this replica marked failed');
         }
       }
-      if (running.size === 0) await removeTempFiles(config.exportDir, tag);
+      if (running.size === 0) await removeTempFiles(config.exportDir, deps.soleOwner === true ? null : tag);
       accepting = true;
       periodic(deps.pollMs ?? Math.min(2000, sweepIntervalMs), pull);
       periodic(sweepIntervalMs, sweep);

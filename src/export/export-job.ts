@@ -1,6 +1,7 @@
-import { mkdir, stat, statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jobFailure } from '../errors.js';
+import { ensureDir, PRIVATE_DIR_MODE } from '../file-modes.js';
 import { archiveStamp } from '../state/timestamps.js';
 import type { Job } from '../state/types.js';
 import { EXTENSIONS } from './archive/compressors.js';
@@ -16,7 +17,7 @@ export async function checkExportDir(dir: string, minFreeBytes: number): Promise
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw jobFailure('exportDirUnusable', { reason: `export directory ${dir} does not exist` });
   try {
-    await mkdir(join(dir, TEMP_DIR), { recursive: true });
+    await ensureDir(join(dir, TEMP_DIR), PRIVATE_DIR_MODE);
   } catch (err) {
     throw jobFailure('exportDirUnusable', { reason: `export directory ${dir} is not usable: ${(err as Error).message}` });
   }
@@ -58,7 +59,7 @@ export async function runExport(job: Job, ctx: JobContext, signal: AbortSignal):
     ctx.progress(0, source.size);
     const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); ctx.progress(n); } });
     await writeArchive({ exportDir, name, volumeId: job.params.volumeId, meta, data, size: source.size,
-      compress: ctx.compress, signal, tempTag: ctx.tempTag, beforePublish: ctx.confirmLease });
+      compress: ctx.compress, signal, fileMode: engine.fileMode, tempTag: ctx.tempTag, beforePublish: ctx.confirmLease });
     return name;
   } finally {
     source.close();

@@ -11,6 +11,11 @@ export function isSharedState(config: Pick<Config, 'state'>): boolean {
   return config.state.url !== undefined;
 }
 
+/** Where the embedded store lives. */
+export function sqlitePathOf(config: Pick<Config, 'dataDir'>): string {
+  return join(config.dataDir, 'state.sqlite');
+}
+
 /** The URL without its password, for log lines. */
 export function redactUrl(url: string): string {
   try {
@@ -45,5 +50,5 @@ export async function openPostgres(config: Config, logger: Logger, signal?: Abor
  */
 export async function openStateStore(config: Config, logger: Logger, signal?: AbortSignal): Promise<CachedStateStore> {
   if (isSharedState(config)) return new CachedStateStore(await openPostgres(config, logger, signal), config.state.cacheEntries, 1000);
-  return new CachedStateStore(new SqliteStateStore(join(config.dataDir, 'state.sqlite')), config.state.cacheEntries);
+  return new CachedStateStore(new SqliteStateStore(sqlitePathOf(config)), config.state.cacheEntries);
 }

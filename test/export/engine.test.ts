@@ -123,4 +123,16 @@ describe('recover', () => {
     expect(await h.store.overlay('volume', vol)).toMatchObject({ status: 'exporting' });
     expect((await readdir(join(h.exportDir, 'temp'))).sort()).toEqual(['keep-me.txt', theirs].sort());
   });
+
+  it('with a store of its own (SQLite under its process lock), fails whatever ran and removes every temp file', async () => {
+    h = await harness({}, {}, undefined, { start: false, soleOwner: true });
+    const vol = newId();
+    const exp = await exportOf(vol);
+    await h.store.claimNext({ owner: 'ctl-0:9777', backends: ['files'], leaseMs: 60_000 });
+    await mkdir(join(h.exportDir, 'temp'));
+    await writeFile(join(h.exportDir, 'temp', `volume-${vol}-20200101-000000.tgz.ctl-0_9777.part`), 'partial');
+    await h.engine.recover();
+    expect(await h.store.getJob(exp.id)).toMatchObject({ state: 'failed', error: 'interrupted: replica ctl-0:9777 stopped renewing its lease' });
+    expect(await readdir(join(h.exportDir, 'temp'))).toEqual([]);
+  });
 });

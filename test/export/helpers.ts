@@ -69,6 +69,8 @@ export interface HarnessOptions {
   store?: StateStore;
   /** Use this directory instead of a new one (two replicas sharing one export directory). */
   dir?: string;
+  /** The engine's soleOwner (the embedded store of one process). */
+  soleOwner?: boolean;
 }
 
 export async function harness(cfgArg: CfgArg = {}, engineCfg: Record<string, unknown> = {}, root = tmpdir(),
@@ -87,7 +89,8 @@ export async function harness(cfgArg: CfgArg = {}, engineCfg: Record<string, unk
   });
   const clock = options.now ? { now: options.now } : {};
   const store = options.store ?? new SqliteStateStore(join(dir, 'data', 'state.db'), clock);
-  const engine = createEngine({ config, store, logger: silentLogger(), replicaId: options.replicaId ?? TEST_REPLICA, ...clock });
+  const engine = createEngine({ config, store, logger: silentLogger(), replicaId: options.replicaId ?? TEST_REPLICA, ...clock,
+    ...(options.soleOwner ? { soleOwner: true } : {}) });
   if (options.start !== false) await engine.recover();
   return {
     dir, exportDir, volDir, config, store, engine,
