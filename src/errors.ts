@@ -33,11 +33,54 @@ export const ERRORS = {
   bodyTooLarge: { status: 413, message: 'Request is too large.' },
   internal: { status: 500, message: 'The server has either erred or is incapable of performing the requested operation.' },
   upstreamUnavailable: { status: 503, message: 'The block storage service is unavailable: {reason}' },
+  stateUnavailable: { status: 503, message: 'The state store is unavailable: {reason}' },
   shuttingDown: { status: 503, message: 'The service is shutting down.' },
   upstreamTimeout: { status: 504, message: 'The block storage service did not answer in time.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorKind = keyof typeof ERRORS;
+
+/**
+ * Why a job failed: one line per stable code (recorded as `Job.errorCode`); the message is the reason
+ * written to backup_status after `Reason: `.
+ */
+export const JOB_FAILURES = {
+  interrupted: 'interrupted: replica {replica} stopped renewing its lease',
+  cancelled: 'cancelled by operator',
+  stalled: 'stalled: no data moved for {seconds} s',
+  noSpace: '{reason}',
+  exportDirUnusable: '{reason}',
+  backendFailed: '{reason}',
+  archiveInvalid: '{reason}',
+  volumeTooSmall: '{reason}',
+  idMismatch: '{reason}',
+  shuttingDown: 'interrupted: replica {replica} shut down before the job finished',
+  unknown: '{reason}',
+} as const satisfies Record<string, string>;
+
+export type JobErrorCode = keyof typeof JOB_FAILURES;
+
+/** A job's failure with its code; thrown inside jobs, recorded by the engine. */
+export class JobFailure extends Error {
+  constructor(readonly code: JobErrorCode, message: string) {
+    super(message);
+  }
+}
+
+export function jobFailure(code: JobErrorCode, params: Record<string, string | number> = {}): JobFailure {
+  return new JobFailure(code, fill(JOB_FAILURES[code], params));
+}
+
+/** The code and reason of anything a job threw; `fallback` is the code of the stage that threw it. */
+export function failureOf(err: unknown, fallback: JobErrorCode = 'unknown'): JobFailure {
+  if (err instanceof JobFailure) return err;
+  if (err instanceof Error) {
+    // "ENOSPC: no space left on device, write" reads better without the syscall
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') return jobFailure('noSpace', { reason: 'no space left on device in the export directory' });
+    return jobFailure(fallback, { reason: err.message });
+  }
+  return jobFailure(fallback, { reason: String(err) });
+}
 
 /** An error that renders as a Cinder fault body. Thrown by handlers, rendered by the server. */
 export class CinderFault extends Error {

@@ -15,9 +15,9 @@ import { createLogger, type Logger } from './log.js';
 import { createForwarder } from './proxy/index.js';
 import { createApp } from './server/app.js';
 import { stopListening } from './server/lifecycle.js';
-import { CachedStateStore } from './state/cached-store.js';
+import { replicaIdOf } from './config/replica.js';
 import { holdProcessLock } from './state/process-lock.js';
-import { SqliteStateStore } from './state/sqlite-store.js';
+import { isSharedState, openStateStore, sqlitePathOf } from './state/open.js';
 
 export interface RunningProxy {
   url: string;
@@ -31,16 +31,15 @@ export interface RunningProxy {
 export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
   const log = logger.child({ module: 'main' });
   ensureDirSync(config.dataDir, PRIVATE_DIR_MODE);
-  const statePath = join(config.dataDir, 'state.sqlite');
   // the embedded state belongs to one process (a second one would fail the first one's jobs on start);
-  // taken before the store opens or recover() runs. A shared database store needs no such lock.
-  const lock = holdProcessLock(statePath);
-  const store = new CachedStateStore(new SqliteStateStore(statePath), config.state.cacheEntries);
+  // taken before the store opens or recover() runs. A shared database (state.url) is shared by design.
+  const lock = isSharedState(config) ? undefined : holdProcessLock(sqlitePathOf(config));
+  const store = await openStateStore(config, logger).catch((err: unknown) => { lock?.release(); throw err; });
   const versions = createUpstreamVersions({ config, logger });
   const cinder = createCinderClient({ config, logger, versions });
   const forwarder = createForwarder({ config, store, logger, versions, extensions: extensionDescriptions() });
-  const engine = createEngine({ config, store, logger });
-  const closeAll = () => { forwarder.close(); cinder.close(); versions.close(); store.close(); lock.release(); };
+  const engine = createEngine({ config, store, logger, replicaId: replicaIdOf(config), soleOwner: !isSharedState(config) });
+  const closeAll = async () => { forwarder.close(); cinder.close(); versions.close(); await store.close(); lock?.release(); };
   let server: Server;
   let draining = false;
   try {
@@ -60,7 +59,8 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       server.listen(config.listen.port, config.listen.host, () => { server.off('error', fail); done(); });
     });
   } catch (err) {
-    closeAll();
+    await engine.shutdown(0);
+    await closeAll();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
@@ -78,7 +78,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
         await engine.shutdown(config.engine.shutdownTimeoutMs);
         server.closeAllConnections();
         await stopped;
-        closeAll();
+        await closeAll();
         log.info('stopped');
       })();
       return closing;

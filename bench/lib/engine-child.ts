@@ -12,7 +12,6 @@ import { buildExportMeta } from '../../src/export/meta.js';
 import { createLogger } from '../../src/log.js';
 import { CachedStateStore } from '../../src/state/cached-store.js';
 import { SqliteStateStore } from '../../src/state/sqlite-store.js';
-import { backupStatusText, pythonTimestamp } from '../../src/state/timestamps.js';
 import type { NewJob } from '../../src/state/types.js';
 import { volumeObject } from './fixtures.js';
 
@@ -55,21 +54,21 @@ async function main(): Promise<void> {
   });
   const logger = createLogger('warn', destination(2));
   const store = new CachedStateStore(new SqliteStateStore(join(args.dataDir, 'state.db')), 1000);
-  const engine = createEngine({ config, store, logger });
+  const engine = createEngine({ config, store, logger, replicaId: 'bench' });
+  await engine.recover();
   const sizeGiB = Math.max(1, Math.ceil(args.volumeBytes / 2 ** 30));
-  const ts = pythonTimestamp();
   const input: NewJob = args.mode === 'export'
     ? {
       kind: 'volume-export', resourceType: 'volume', resourceId: args.volumeId, projectId: 'bench', bytesTotal: args.volumeBytes,
+      backend: 'bench',
       params: { volumeId: args.volumeId, sizeGiB, host: HOST, meta: buildExportMeta(volumeObject(args.volumeId, sizeGiB, HOST) as never) },
-      backupStatus: [{ resourceType: 'volume', resourceId: args.volumeId, backupStatus: backupStatusText.exportStarted(ts), statusOverride: 'exporting' }],
     }
     : {
       kind: 'volume-import', resourceType: 'volume', resourceId: args.volumeId, projectId: 'bench', bytesTotal: args.volumeBytes,
+      backend: 'bench',
       params: { volumeId: args.volumeId, sizeGiB, host: HOST, fileName: args.fileName, attached: false },
-      backupStatus: [{ resourceType: 'volume', resourceId: args.volumeId, backupStatus: backupStatusText.importStarted(ts), statusOverride: 'importing' }],
     };
-  const job = store.createJob(input);
+  const job = await store.createJob(input);
   if (!job) throw new Error('store refused the job');
   const memory = { heapTotalMB: 0, heapUsedMB: 0, externalMB: 0, arrayBuffersMB: 0 };
   const sampler = setInterval(() => {
@@ -82,11 +81,11 @@ async function main(): Promise<void> {
   const t0 = process.hrtime.bigint();
   engine.submit(job);
   const deadline = Date.now() + args.timeoutMs;
-  let current = store.getJob(job.id);
+  let current = await store.getJob(job.id);
   while (current && (current.state === 'queued' || current.state === 'running')) {
     if (Date.now() > deadline) throw new Error('job did not finish in time');
     await new Promise((r) => setTimeout(r, 20));
-    current = store.getJob(job.id);
+    current = await store.getJob(job.id);
   }
   const jobSec = Number(process.hrtime.bigint() - t0) / 1e9;
   clearInterval(sampler);
@@ -96,7 +95,7 @@ async function main(): Promise<void> {
     jobSec, maxRssKiB: usage.maxRSS, memory, userSec: usage.userCPUTime / 1e6, sysSec: usage.systemCPUTime / 1e6,
   };
   await engine.shutdown(5000);
-  store.close();
+  await store.close();
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 

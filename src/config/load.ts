@@ -9,6 +9,8 @@ export interface ConfigOverrides {
   STX_PROXY_EXPORT_DIR?: string;
   STX_PROXY_DATA_DIR?: string;
   STX_PROXY_LOG_LEVEL?: string;
+  STX_PROXY_STATE_URL?: string;
+  STX_PROXY_REPLICA_ID?: string;
 }
 
 export class ConfigError extends Error {}
@@ -24,6 +26,8 @@ function applyOverrides(raw: Record<string, any>, env: ConfigOverrides): Record<
   if (env.STX_PROXY_EXPORT_DIR !== undefined) out.exportDir = env.STX_PROXY_EXPORT_DIR;
   if (env.STX_PROXY_DATA_DIR !== undefined) out.dataDir = env.STX_PROXY_DATA_DIR;
   if (env.STX_PROXY_LOG_LEVEL !== undefined) out.log = { ...(out.log ?? {}), level: env.STX_PROXY_LOG_LEVEL };
+  if (env.STX_PROXY_STATE_URL) out.state = { ...(out.state ?? {}), url: env.STX_PROXY_STATE_URL };
+  if (env.STX_PROXY_REPLICA_ID !== undefined) out.state = { ...(out.state ?? {}), replicaId: env.STX_PROXY_REPLICA_ID };
   return out;
 }
 

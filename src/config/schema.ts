@@ -119,6 +119,18 @@ export const configSchema = z.object({
   state: z.object({
     /** Resources whose overlay is kept in memory for the rewrite hot path. */
     cacheEntries: z.number().int().positive().default(10000),
+    /** A `postgres://` or `postgresql://` URL: state shared by replicas in PostgreSQL. Unset: SQLite in dataDir. */
+    url: z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// or postgresql:// URL').optional(),
+    /** PostgreSQL connections per replica. */
+    poolSize: z.number().int().min(2).max(100).default(10),
+    /** A running job's lease: another replica fails it this long after its owner stopped renewing. */
+    leaseMs: z.number().int().positive().default(15000),
+    /** The owner renews each running job's lease and records its progress this often. */
+    renewMs: z.number().int().positive().default(1000),
+    /** Every replica looks for expired leases this often. */
+    sweepIntervalMs: z.number().int().positive().default(5000),
+    /** This replica's name in job records; default `<hostname>:<listen.port>` (stable across restarts). */
+    replicaId: z.string().min(1).max(200).optional(),
   }).strict().default({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -127,6 +139,9 @@ export const configSchema = z.object({
   const names = cfg.backends.map((b) => b.name);
   if (cfg.defaultBackend !== undefined && !names.includes(cfg.defaultBackend)) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['defaultBackend'], message: `no backend named "${cfg.defaultBackend}"` });
+  }
+  if (cfg.state.renewMs >= cfg.state.leaseMs) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['state', 'renewMs'], message: 'must be shorter than state.leaseMs' });
   }
   cfg.backends.forEach((b, i) => {
     if (b.hostPattern !== undefined && !isRegExp(b.hostPattern)) {

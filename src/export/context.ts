@@ -9,8 +9,15 @@ export interface JobContext {
   config: Config;
   store: StateStore;
   logger: Logger;
-  backendFor(host: string | null): Backend;
+  /** The backend the job was recorded for. */
+  backend: Backend;
   compress: Compressor;
+  /** This replica's temp file tag. */
+  tempTag: string;
   /** Data moved: keeps the job's stall watchdog quiet. */
   touch(): void;
+  /** Bytes done so far (and the total, once known); the lease renewal records them. */
+  progress(done: number, total?: number): void;
+  /** Resolves while this replica still holds the job's lease; rejects otherwise. Checked right before publishing. */
+  confirmLease(): Promise<void>;
 }

@@ -1,18 +1,16 @@
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Job, JobEngine } from '../state/types.js';
-import { PART_SUFFIX, TEMP_DIR } from './archive/atomic.js';
+import { failureOf, jobFailure, type JobFailure } from '../errors.js';
+import type { Job } from '../state/types.js';
+import { tempTag } from './archive/atomic.js';
 import { makeCompressor } from './archive/compressors.js';
-import { backendSelector } from './backends/index.js';
-import type { EngineDeps } from './contract.js';
+import { backendRegistry } from './backends/index.js';
+import { removeTempFiles } from './cleanup.js';
+import type { Engine, EngineDeps } from './contract.js';
 import type { JobContext } from './context.js';
 import { runExport } from './export-job.js';
 import { runImport } from './import-job.js';
-import { failed, reasonOf, succeeded } from './outcome.js';
+import { holdLease, LeaseLost } from './lease.js';
 import { stallWatchdog } from './watchdog.js';
-
-export const INTERRUPTED = 'interrupted';
 
 interface Running {
   job: Job;
@@ -26,88 +24,151 @@ async function runJob(job: Job, ctx: JobContext, signal: AbortSignal): Promise<s
   return runExport(job, ctx, signal);
 }
 
-/** The job engine: a FIFO queue, `engine.concurrency` workers, durable outcomes in the store. */
-export function createEngine(deps: EngineDeps): JobEngine {
-  const { config, store } = deps;
-  const log = deps.logger.child({ module: 'export-engine' });
-  const ctx: JobContext = {
-    config, store, logger: log,
-    backendFor: backendSelector(config),
-    compress: makeCompressor(config.engine),
-    touch() {},
-  };
-  const queue: Job[] = [];
+/**
+ * The job engine. Jobs belong to the store: the engine claims queued ones (oldest first, only for backends
+ * it has, at most engine.concurrency at once) when woken by a local submit, by the store's `queued` event
+ * (PostgreSQL: NOTIFY from any replica) or by its poll; holds each claimed job's lease while data moves;
+ * and sweeps: any job whose lease expired (its owner died or was cut off) is failed here.
+ */
+export function createEngine(deps: EngineDeps): Engine {
+  const { config, store, replicaId } = deps;
+  const now = deps.now ?? Date.now;
+  const { leaseMs, renewMs, sweepIntervalMs } = config.state;
+  const log = deps.logger.child({ module: 'export-engine', replicaId });
+  const backends = backendRegistry(config);
+  const backendNames = [...backends.keys()];
+  const tag = tempTag(replicaId);
+  const compress = makeCompressor(config.engine);
   const running = new Map<string, Running>();
-  let accepting = true;
+  const timers: NodeJS.Timeout[] = [];
+  let accepting = false;
+  let pulling: Promise<void> | undefined;
+  let pullAgain = false;
 
-  const finish = (job: Job, outcome: ReturnType<typeof succeeded>) => {
-    try { store.finishJob(job.id, outcome); } catch (err) { log.error({ err, jobId: job.id }, 'could not record job outcome'); }
-  };
+  async function finishFailed(job: Job, failure: JobFailure): Promise<void> {
+    await store.finishJob(job.id, { state: 'failed', error: failure.message, errorCode: failure.code, owner: replicaId });
+  }
 
   function start(job: Job): void {
-    // a job finished meanwhile (e.g. by recover() of a restarted replica) is not run again
-    if (store.getJob(job.id)?.state !== 'queued') return;
     const controller = new AbortController();
     const jlog = log.child({ jobId: job.id, requestId: job.requestId, kind: job.kind, resourceId: job.resourceId });
-    store.markRunning(job.id);
-    jlog.info('job started');
+    const lease = holdLease(job, { store, owner: replicaId, leaseMs, renewMs, now, logger: jlog }, controller);
     const watchdog = stallWatchdog(config.engine.stallTimeoutMs, (idleMs) => {
-      controller.abort(new Error(`stalled: no data moved for ${Math.round(idleMs / 1000)} s`));
+      controller.abort(jobFailure('stalled', { seconds: Math.round(idleMs / 1000) }));
     });
-    const done = runJob(job, { ...ctx, logger: jlog, touch: watchdog.touch }, controller.signal).then(
-      (fileName) => { finish(job, succeeded(job, fileName)); jlog.info({ fileName }, 'job succeeded'); },
-      (err: unknown) => {
-        // an abort says why (shutdown: interrupted; watchdog: stalled); what it broke on the way is noise
-        const reason = controller.signal.aborted ? reasonOf(controller.signal.reason) : reasonOf(err);
-        finish(job, failed(job, reason));
-        jlog.warn({ err, reason }, 'job failed');
+    const ctx: JobContext = {
+      config, store, logger: jlog, backend: backends.get(job.backend)!, compress, tempTag: tag,
+      touch: watchdog.touch, progress: lease.progress, confirmLease: lease.confirm,
+    };
+    jlog.info('job started');
+    const done = runJob(job, ctx, controller.signal).then(
+      async (fileName) => {
+        lease.stop();
+        await store.finishJob(job.id, { state: 'succeeded', fileName: fileName ?? null, owner: replicaId });
+        jlog.info({ fileName }, 'job succeeded');
       },
-    ).finally(() => { watchdog.stop(); running.delete(job.id); pump(); });
+      async (err: unknown) => {
+        lease.stop();
+        // an abort says why (lease lost, cancel, shutdown, stall); what it broke on the way is noise
+        const cause = controller.signal.aborted ? controller.signal.reason : err;
+        if (cause instanceof LeaseLost) { jlog.warn({ reason: cause.message }, 'job abandoned: lease lost'); return; }
+        const failure = failureOf(cause, 'backendFailed');
+        await finishFailed(job, failure);
+        jlog.warn({ err, reason: failure.message, code: failure.code }, 'job failed');
+      },
+    ).catch((err: unknown) => { jlog.error({ err }, 'could not record job outcome'); })
+      .finally(() => { watchdog.stop(); lease.stop(); running.delete(job.id); void pull(); });
     running.set(job.id, { job, controller, done });
   }
 
-  function pump(): void {
-    while (accepting && running.size < config.engine.concurrency && queue.length > 0) start(queue.shift()!);
+  async function claimWhileRoom(): Promise<void> {
+    do {
+      pullAgain = false;
+      while (accepting && running.size < config.engine.concurrency) {
+        const job = await store.claimNext({ owner: replicaId, backends: backendNames, leaseMs });
+        if (!job) break;
+        if (!backends.has(job.backend)) continue; // cannot happen: the claim filters by backend
+        start(job);
+      }
+    } while (pullAgain && accepting);
   }
 
+  function pull(): Promise<void> {
+    if (pulling) { pullAgain = true; return pulling; }
+    pulling = claimWhileRoom()
+      .catch((err: unknown) => { log.warn({ err: (err as Error).message }, 'could not claim work'); })
+      .finally(() => { pulling = undefined; });
+    return pulling;
+  }
+
+  async function sweep(): Promise<void> {
+    const at = now();
+    for (const job of await store.expiredJobs(at)) {
+      const failure = jobFailure('interrupted', { replica: job.owner ?? 'unknown' });
+      const failed = await store.finishJob(job.id, {
+        state: 'failed', error: failure.message, errorCode: failure.code, leaseExpiredBy: at,
+      });
+      if (!failed) continue;
+      if (job.fileName && job.owner) await removeTempFiles(config.exportDir, tempTag(job.owner), job.fileName);
+      log.warn({ jobId: job.id, owner: job.owner, kind: job.kind }, 'job failed: its owner stopped renewing its lease');
+    }
+  }
+
+  const periodic = (ms: number, fn: () => Promise<void>) => {
+    const t = setInterval(() => { fn().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'periodic engine task failed')); }, ms);
+    t.unref();
+    timers.push(t);
+  };
+
+  const unsubscribe = store.subscribe((event) => { if (event.kind === 'queued' && accepting) void pull(); });
+
   return {
-    submit(job) {
-      if (!accepting) {
-        finish(job, failed(job, 'the service is shutting down'));
-        return;
-      }
-      if (running.has(job.id) || queue.some((q) => q.id === job.id)) return;
-      queue.push(job);
-      pump();
+    submit() { if (accepting) void pull(); },
+    pull,
+    sweep,
+
+    async idle() {
+      while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
     },
 
     async recover() {
-      for (const job of store.listUnfinished()) {
-        if (running.has(job.id) || queue.some((q) => q.id === job.id)) continue;
-        finish(job, failed(job, INTERRUPTED));
-        log.warn({ jobId: job.id, kind: job.kind }, 'job left unfinished by an earlier process marked failed');
+      // what this replica owned before it restarted (with a store of its own: whatever ran) cannot be running
+      // anywhere now: fail it at once, not a lease later
+      const mine = (owner: string | null) => deps.soleOwner === true || owner === replicaId || owner === null;
+      for (const job of await store.listJobs({ unfinishedOnly: true })) {
+        if (job.state !== 'running' || !mine(job.owner) || running.has(job.id)) continue;
+        const failure = jobFailure('interrupted', { replica: job.owner ?? replicaId });
+        if (await store.finishJob(job.id, { state: 'failed', error: failure.message, errorCode: failure.code })) {
+          log.warn({ jobId: job.id, kind: job.kind }, 'job left unfinished by an earlier run of this replica marked failed');
+        }
       }
-      const tempDir = join(config.exportDir, TEMP_DIR);
-      const busy = new Set([...running.values()].map((r) => store.getJob(r.job.id)?.fileName));
-      const names = await readdir(tempDir).catch(() => [] as string[]);
-      for (const name of names) {
-        if (!name.endsWith(PART_SUFFIX)) continue;
-        const archive = name.slice(0, -PART_SUFFIX.length).replace(/\.sha256$/, '');
-        if (busy.has(archive)) continue;
-        await rm(join(tempDir, name), { force: true });
-      }
+      if (running.size === 0) await removeTempFiles(config.exportDir, deps.soleOwner === true ? null : tag);
+      accepting = true;
+      periodic(deps.pollMs ?? Math.min(2000, sweepIntervalMs), pull);
+      periodic(sweepIntervalMs, sweep);
+      await sweep().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'sweep failed'));
+      await pull();
+    },
+
+    cancelLocal(jobId) {
+      const r = running.get(jobId);
+      if (!r) return false;
+      r.controller.abort(jobFailure('cancelled'));
+      return true;
     },
 
     async shutdown(timeoutMs) {
       accepting = false;
-      // queued jobs never started: fail them now rather than leave them to the next start
-      for (const job of queue.splice(0)) finish(job, failed(job, INTERRUPTED));
+      unsubscribe();
+      for (const t of timers.splice(0)) clearInterval(t);
+      await pulling;
+      // queued jobs stay queued: another replica (or this one, restarted) runs them
       const all = () => Promise.all([...running.values()].map((r) => r.done));
       const timer = new AbortController();
       const inTime = await Promise.race([all().then(() => true), sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false)]);
       timer.abort();
       if (!inTime) {
-        for (const r of running.values()) r.controller.abort(new Error(INTERRUPTED));
+        for (const r of running.values()) r.controller.abort(jobFailure('shuttingDown', { replica: replicaId }));
         await all();
       }
     },

@@ -1,5 +1,6 @@
 import { stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { jobFailure } from '../errors.js';
 import { ensureDir, PRIVATE_DIR_MODE } from '../file-modes.js';
 import { archiveStamp } from '../state/timestamps.js';
 import type { Job } from '../state/types.js';
@@ -9,18 +10,21 @@ import { writeArchive } from './archive/writer.js';
 import { GiB } from '../constants.js';
 import type { ReadSource } from './backends/types.js';
 import type { JobContext } from './context.js';
-import { progressReporter } from './progress.js';
 import { meter } from './throttle.js';
 
 /** The export directory must exist and have room before anything is read. */
 export async function checkExportDir(dir: string, minFreeBytes: number): Promise<void> {
   const st = await stat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) throw new Error(`export directory ${dir} does not exist`);
-  await ensureDir(join(dir, TEMP_DIR), PRIVATE_DIR_MODE);
+  if (!st?.isDirectory()) throw jobFailure('exportDirUnusable', { reason: `export directory ${dir} does not exist` });
+  try {
+    await ensureDir(join(dir, TEMP_DIR), PRIVATE_DIR_MODE);
+  } catch (err) {
+    throw jobFailure('exportDirUnusable', { reason: `export directory ${dir} is not usable: ${(err as Error).message}` });
+  }
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
   if (free < minFreeBytes) {
-    throw new Error(`not enough free space in ${dir} (${free} bytes free, at least ${minFreeBytes} required)`);
+    throw jobFailure('noSpace', { reason: `not enough free space in ${dir} (${free} bytes free, at least ${minFreeBytes} required)` });
   }
 }
 
@@ -46,18 +50,16 @@ export async function runExport(job: Job, ctx: JobContext, signal: AbortSignal):
   const meta = job.params.meta;
   if (!meta) throw new Error('job has no volume meta');
   await checkExportDir(exportDir, engine.minFreeBytes);
-  const backend = ctx.backendFor(job.params.host);
+  const backend = ctx.backend;
   const ref = { volumeId: job.params.volumeId, snapshotId: job.params.snapshotId, sizeBytes: job.params.sizeGiB * GiB };
   const source = await backend.openRead(ref, signal);
   try {
     const name = await freeName(exportDir, job.params.volumeId, EXTENSIONS[engine.compression]);
-    ctx.store.setFileName(job.id, name);
-    const progress = progressReporter(ctx.store, job.id, source.size);
-    progress.update(0);
-    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); progress.update(n); } });
+    await ctx.store.setFileName(job.id, name);
+    ctx.progress(0, source.size);
+    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); ctx.progress(n); } });
     await writeArchive({ exportDir, name, volumeId: job.params.volumeId, meta, data, size: source.size,
-      compress: ctx.compress, signal, fileMode: engine.fileMode });
-    progress.flush();
+      compress: ctx.compress, signal, fileMode: engine.fileMode, tempTag: ctx.tempTag, beforePublish: ctx.confirmLease });
     return name;
   } finally {
     source.close();

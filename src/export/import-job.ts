@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { failureOf, jobFailure } from '../errors.js';
 import type { Job } from '../state/types.js';
 import { resolveArchivePath } from './archive-path.js';
 import { readSha256File, sha256OfFile } from './archive/checksum.js';
@@ -6,7 +7,6 @@ import { readArchive, type ArchiveExpectations } from './archive/reader.js';
 import { GiB } from '../constants.js';
 import type { WriteSink } from './backends/types.js';
 import type { JobContext } from './context.js';
-import { progressReporter } from './progress.js';
 import { meter } from './throttle.js';
 
 /**
@@ -40,22 +40,21 @@ async function importFrom(file: FileHandle, path: string, job: Job, ctx: JobCont
   const expect: ArchiveExpectations = { volumeId: job.params.volumeId, maxImageBytes: job.params.sizeGiB * GiB };
   const recorded = await readSha256File(`${path}.sha256`);
   if (recorded !== undefined && (await sha256OfFile(file, signal, ctx.touch)) !== recorded) {
-    throw new Error(`archive ${fileName} does not match its checksum file`);
+    throw jobFailure('archiveInvalid', { reason: `archive ${fileName} does not match its checksum file` });
   }
   const verify = recorded === undefined && engine.verifyBeforeImport;
   const passes = verify ? 2 : 1;
-  const progress = progressReporter(ctx.store, job.id, expect.maxImageBytes * passes);
-  progress.update(0);
+  ctx.progress(0, expect.maxImageBytes * passes);
   const counted = (data: AsyncIterable<Buffer>, base: number) =>
-    meter(data, { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); progress.update(base + n); } });
+    meter(data, { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); ctx.progress(base + n); } });
 
   if (verify) {
     await readArchive(file, expect, {
       async onVol(data) { for await (const _ of counted(data, 0)) { /* reading is the check */ } },
-    }, signal);
+    }, signal).catch((err: unknown) => { throw signal.aborted ? err : failureOf(err, 'archiveInvalid'); });
   }
 
-  const backend = ctx.backendFor(job.params.host);
+  const backend = ctx.backend;
   const ref = { volumeId: job.params.volumeId, sizeBytes: expect.maxImageBytes };
   let sink: WriteSink | undefined;
   try {
@@ -69,5 +68,4 @@ async function importFrom(file: FileHandle, path: string, job: Job, ctx: JobCont
   } finally {
     await sink?.close();
   }
-  progress.flush();
 }

@@ -1,12 +1,13 @@
 import type { CinderSnapshot, CinderVolume } from '../cinder/types.js';
 import { GiB } from '../constants.js';
 import type { CinderFault } from '../errors.js';
+import { chooseBackend } from '../export/backends/index.js';
 import type { Job, JobParams, NewJob, ResourceType, StateStore } from '../state/types.js';
 import type { ActionDeps, ActionResult } from './types.js';
 
-/** The status a client sees: a job in progress (or a failed import) overrides what Cinder says. */
-export function effectiveStatus(store: StateStore, type: ResourceType, resource: CinderVolume | CinderSnapshot): string {
-  return store.overlay(type, resource.id).status ?? resource.status;
+/** The status a client sees: a job in progress (or a failed import) overrides what Cinder says. Read fresh, never cached. */
+export async function effectiveStatus(store: StateStore, type: ResourceType, resource: CinderVolume | CinderSnapshot): Promise<string> {
+  return (await store.overlay(type, resource.id)).status ?? resource.status;
 }
 
 /** The project a job records: the URL's, else the one Cinder names (admins see `os-vol-tenant-attr:tenant_id`). */
@@ -30,11 +31,12 @@ export function bytesFor(params: JobParams): number {
 }
 
 /**
- * Record the job and hand it to the engine. `busy` is the fault the caller gets when another job
- * took the resource between the status check and now (the store refuses a second unfinished job).
+ * Record the job (with the backend its volume's host picks) and wake the engine; any replica with that
+ * backend may run it. `busy` is the fault the caller gets when another job took the volume between the
+ * status check and now (the store refuses a second unfinished job).
  */
-export function startJob(deps: ActionDeps, job: NewJob, busy: () => CinderFault): Job {
-  const created = deps.store.createJob(job);
+export async function startJob(deps: ActionDeps, job: Omit<NewJob, 'backend'>, busy: () => CinderFault): Promise<Job> {
+  const created = await deps.store.createJob({ ...job, backend: chooseBackend(deps.config, job.params.host) });
   if (!created) throw busy();
   deps.engine.submit(created);
   return created;

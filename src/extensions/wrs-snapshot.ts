@@ -1,6 +1,5 @@
 import { fault } from '../errors.js';
 import { buildExportMeta } from '../export/meta.js';
-import { backupStatusText, pythonTimestamp } from '../state/timestamps.js';
 import { accepted, bytesFor, descriptionOf, effectiveStatus, jobProject, startJob, volumeParams } from './jobs.js';
 import type { ActionHandler, Extension } from './types.js';
 
@@ -10,18 +9,13 @@ export const SNAPSHOT_EXPORT_ALT = 'wrs-snapshot:os-snapshot_export';
 
 const exportSnapshot: ActionHandler = async (deps, req) => {
   const snapshot = await deps.cinder.getSnapshot(req.projectId, req.resourceId, req.caller);
-  if (effectiveStatus(deps.store, 'snapshot', snapshot) !== 'available') throw fault('snapshotNotAvailable');
+  if (await effectiveStatus(deps.store, 'snapshot', snapshot) !== 'available') throw fault('snapshotNotAvailable');
   // the archive carries the parent volume's metadata so it can be imported into that volume
   const volume = await deps.cinder.getVolume(req.projectId, snapshot.volume_id, req.caller);
   const params = { ...volumeParams(volume, snapshot.size), snapshotId: snapshot.id, meta: buildExportMeta(volume) };
-  const ts = pythonTimestamp();
-  startJob(deps, {
+  await startJob(deps, {
     kind: 'snapshot-export', resourceType: 'snapshot', resourceId: snapshot.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
-    backupStatus: [
-      { resourceType: 'snapshot', resourceId: snapshot.id, backupStatus: backupStatusText.exportStarted(ts) },
-      { resourceType: 'volume', resourceId: volume.id, backupStatus: backupStatusText.snapshotExportStarted(ts) },
-    ],
   }, () => fault('snapshotNotAvailable'));
   req.logger.info({ snapshotId: snapshot.id, volumeId: volume.id }, 'snapshot export accepted');
   return accepted(SNAPSHOT_EXPORT, {

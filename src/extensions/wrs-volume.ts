@@ -1,7 +1,6 @@
 import { fault } from '../errors.js';
 import { resolveArchivePath } from '../export/archive-path.js';
 import { buildExportMeta } from '../export/meta.js';
-import { backupStatusText, pythonTimestamp } from '../state/timestamps.js';
 import type { CinderVolume } from '../cinder/types.js';
 import { accepted, bytesFor, descriptionOf, effectiveStatus, jobProject, startJob, volumeParams } from './jobs.js';
 import type { ActionHandler, ActionRequest, Extension } from './types.js';
@@ -27,12 +26,11 @@ function getVolume(deps: Parameters<ActionHandler>[0], req: ActionRequest): Prom
 const exportVolume: ActionHandler = async (deps, req) => {
   // the caller's own credentials first: upstream 401/403/404 reach the caller and nothing is recorded
   const volume = await getVolume(deps, req);
-  if (effectiveStatus(deps.store, 'volume', volume) !== 'available') throw fault('volumeNotAvailable');
+  if (await effectiveStatus(deps.store, 'volume', volume) !== 'available') throw fault('volumeNotAvailable');
   const params = { ...volumeParams(volume), meta: buildExportMeta(volume) };
-  startJob(deps, {
+  await startJob(deps, {
     kind: 'volume-export', resourceType: 'volume', resourceId: volume.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
-    backupStatus: [{ resourceType: 'volume', resourceId: volume.id, backupStatus: backupStatusText.exportStarted(pythonTimestamp()) }],
   }, () => fault('volumeNotAvailable'));
   req.logger.info({ volumeId: volume.id }, 'volume export accepted');
   return accepted(VOLUME_EXPORT, summary(volume, 'exporting'));
@@ -50,15 +48,14 @@ const importVolume: ActionHandler = async (deps, req) => {
   if (fileName === undefined) throw fault('noFileName');
   const volume = await getVolume(deps, req);
   await resolveArchivePath(deps.config.exportDir, fileName);
-  const status = effectiveStatus(deps.store, 'volume', volume);
+  const status = await effectiveStatus(deps.store, 'volume', volume);
   if (status !== 'available' && status !== 'error') throw fault('volumeNotAvailableOrError');
   const snapshots = await deps.cinder.listVolumeSnapshots(req.projectId, volume.id, req.caller);
   if (snapshots.length > 0) throw fault('volumeHasSnapshots', { count: snapshots.length });
   const params = { ...volumeParams(volume), fileName };
-  startJob(deps, {
+  await startJob(deps, {
     kind: 'volume-import', resourceType: 'volume', resourceId: volume.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
-    backupStatus: [{ resourceType: 'volume', resourceId: volume.id, backupStatus: backupStatusText.importStarted(pythonTimestamp()) }],
   }, () => fault('volumeNotAvailableOrError'));
   req.logger.info({ volumeId: volume.id, fileName }, 'volume import accepted');
   return accepted(VOLUME_IMPORT, summary(volume, 'importing'));

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerSource } from '../log.js';
 import { cinderJson } from '../cinder/json.js';
+import { CinderFault } from '../errors.js';
 import { answerHeaders } from './headers.js';
 import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
 
@@ -10,6 +11,8 @@ export interface AnswerOptions {
   /** Answers larger than this are passed on untouched instead of being held in memory. */
   maxRewriteBytes: number;
   log: LoggerSource;
+  /** Answer with this fault instead (the state store is unreachable). */
+  unavailable(f: CinderFault): void;
 }
 
 const NO_BODY_STATUSES = new Set([204, 304]);
@@ -61,16 +64,19 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
   };
   const onEnd = () => {
     const original = Buffer.concat(chunks);
-    let bytes: Buffer = original;
-    try {
-      bytes = rewriteBytes(original, applicable, options.ctx);
-    } catch (err) {
+    rewriteBytes(original, applicable, options.ctx).catch((err: unknown) => {
+      // without the state the overlay would be a lie by omission (no `exporting`): say so instead
+      if (err instanceof CinderFault && err.kind === 'stateUnavailable') return err;
       options.log.logger.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
-    }
-    const headers = answerHeaders(upstream.rawHeaders, new Set(['content-length']));
-    headers.push('Content-Length', String(bytes.length));
-    res.writeHead(status, upstream.statusMessage, headers);
-    res.end(bytes);
+      return original;
+    }).then((bytes) => {
+      if (res.destroyed) return;
+      if (bytes instanceof CinderFault) { options.unavailable(bytes); return; }
+      const headers = answerHeaders(upstream.rawHeaders, new Set(['content-length']));
+      headers.push('Content-Length', String(bytes.length));
+      res.writeHead(status, upstream.statusMessage, headers);
+      res.end(bytes);
+    });
   };
   upstream.on('data', onData);
   upstream.on('end', onEnd);
@@ -80,10 +86,10 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
  * The rewritten answer: spliced in place when the one rewrite that applies can do that (the answer keeps
  * Cinder's own bytes around the change), else parsed, rewritten and serialised. Throws on JSON it cannot read.
  */
-export function rewriteBytes(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext): Buffer {
-  const spliced = rewrites.length === 1 ? rewrites[0]!.splice?.(original, ctx) : undefined;
+export async function rewriteBytes(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext): Promise<Buffer> {
+  const spliced = rewrites.length === 1 ? await rewrites[0]!.splice?.(original, ctx) : undefined;
   if (spliced) return spliced;
-  const body = applyRewrites(JSON.parse(original.toString('utf8')), ctx, rewrites);
+  const body = await applyRewrites(JSON.parse(original.toString('utf8')), ctx, rewrites);
   return Buffer.from(serializeRewritten(body, original.length));
 }
 

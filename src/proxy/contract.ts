@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CinderTarget } from '../cinder/path.js';
 import type { LoggerSource } from '../log.js';
+import type { ResourceType } from '../state/types.js';
 
 /** What the server hands the proxy for one request. */
 export interface ForwardOptions {
@@ -13,8 +14,11 @@ export interface ForwardOptions {
   body?: Buffer;
   /** Whether backup_status may be injected into this answer (false when wrs-header gating is on and absent). */
   injectBackupStatus: boolean;
-  /** Told the upstream answer's status as soon as it arrives (before the answer is sent on). */
-  onUpstreamStatus?: (status: number) => void;
+  /**
+   * This is an `os-reset_status` of that resource: once Cinder accepts it, the `error` the proxy lays over a
+   * volume after a failed import goes too, as the original's reset did (Cinder itself never saw that status).
+   */
+  statusReset?: { resourceType: ResourceType; resourceId: string };
 }
 
 /** The forwarding half of the product: everything that is not answered locally goes through here. */

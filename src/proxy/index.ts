@@ -14,6 +14,7 @@ import type { ForwardOptions, Forwarder } from './contract.js';
 import { outgoingHeaders, publicOrigin } from './headers.js';
 import { decodePath, encodeSegment, upstreamTarget, type CinderTarget } from '../cinder/path.js';
 import { sendAnswer } from './answer.js';
+import { postAnswerEffect } from './effects.js';
 import { sendFault } from './respond.js';
 import type { ExtensionDescription } from '../cinder/types.js';
 import { selectRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
@@ -25,7 +26,7 @@ export const DEFAULT_MAX_REWRITE_BYTES = 32 * 1024 * 1024;
 
 export interface ForwarderDeps {
   config: Config;
-  store: Pick<StateStore, 'overlay'>;
+  store: Pick<StateStore, 'overlays' | 'clearStatusOverride'>;
   logger: Logger;
   versions: Pick<UpstreamVersions, 'apiVersionFor'>;
   /** Descriptions appended to the upstream extension list. */
@@ -88,8 +89,19 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   proxy.on('proxyRes', (proxyRes, req, res) => {
     const flight = inFlight.get(req);
     if (!flight) { proxyRes.resume(); res.destroy(); return; }
-    flight.options.onUpstreamStatus?.(proxyRes.statusCode ?? 502);
-    sendAnswer(proxyRes, req, res, { rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, log: flight.log });
+    const status = proxyRes.statusCode ?? 502;
+    const answer = () => sendAnswer(proxyRes, req, res, {
+      rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, log: flight.log,
+      unavailable: (f) => {
+        flight.log.logger.warn({ err: f.message }, 'answer not rewritten: state store unavailable');
+        proxyRes.resume();
+        sendFault(req, res, flight.options.requestId, f.status, f.message);
+      },
+    });
+    const effect = postAnswerEffect(store, flight.options, status);
+    // the answer waits for the effect, so a caller who reads right after it sees the change
+    if (effect) effect.catch((err: unknown) => { flight.log.logger.warn({ err: (err as Error).message }, 'post-answer effect failed'); }).then(answer);
+    else answer();
   });
   proxy.on('econnreset', (err, req) => {
     inFlight.get(req)?.log.logger.info({ err: err.message }, 'caller went away');
@@ -128,7 +140,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     const origin = publicOrigin(req, base.host);
     const ctx: RewriteContext = {
       method: target.method, target, translated, v2ByTranslation,
-      injectBackupStatus: options.injectBackupStatus, overlay: (type, id) => store.overlay(type, id),
+      injectBackupStatus: options.injectBackupStatus, overlays: (type, ids) => store.overlays(type, ids),
       extensions: deps.extensions, publicBase: `${origin.proto}://${origin.host}`,
     };
     const rewrites = selectRewrites(ctx, deps.rewrites);

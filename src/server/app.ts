@@ -11,10 +11,11 @@ import {
 } from '../extensions/conflicts.js';
 import { findAction, findExtension } from '../extensions/index.js';
 import type { Logger, LoggerSource } from '../log.js';
-import type { Forwarder } from '../proxy/contract.js';
+import type { ForwardOptions, Forwarder } from '../proxy/contract.js';
 import type { JobEngine, StateStore } from '../state/types.js';
 import { BodyRejected, parseJsonObject, readLimitedBody } from './body.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { checkReadiness } from './readiness.js';
 import { attachContext, contextOf as ctxOf, logCompletion, type RequestContext } from './request-context.js';
 import { sendError, sendJson } from './respond.js';
 import { classify, type RouteMatch } from './routes.js';
@@ -70,8 +71,8 @@ export function createApp(deps: AppDeps): ProxyApp {
   app.get('/healthz', (req, res) => { sendJson(res, ctxOf(req), 200, { status: 'ok' }); });
   app.get('/readyz', (req, res) => {
     const ctx = ctxOf(req);
-    deps.forwarder.ready().then(
-      (ok) => ok ? sendJson(res, ctx, 200, { status: 'ready' }) : sendError(res, ctx, fault('upstreamUnavailable', { reason: 'upstream does not answer GET /' })),
+    checkReadiness(deps.forwarder, deps.store).then(
+      (r) => sendJson(res, ctx, r.ready ? 200 : 503, r.body),
       (err: unknown) => sendError(res, ctx, err),
     );
   });
@@ -83,15 +84,6 @@ export function createApp(deps: AppDeps): ProxyApp {
     }, (err: unknown) => sendError(res, ctxOf(req), err));
   });
   return { app, metrics, listener };
-}
-
-/**
- * `os-reset_status` that Cinder accepted: the `error` the proxy lays over a volume after a failed import
- * goes too, as the original's reset did (Cinder itself never saw that status).
- */
-function statusResetHook(store: StateStore, type: 'volume' | 'snapshot', id: string, body: Record<string, unknown>) {
-  if (!Object.hasOwn(body, 'os-reset_status')) return undefined;
-  return (status: number) => { if (status >= 200 && status < 300) store.clearStatusOverride(type, id); };
 }
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -107,9 +99,9 @@ async function handle(
 ): Promise<void> {
   const { config } = deps;
   const injectBackupStatus = !config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
-  const forward = (body?: Buffer, onUpstreamStatus?: (status: number) => void) => deps.forwarder.forward(req, res, {
+  const forward = (body?: Buffer, statusReset?: ForwardOptions['statusReset']) => deps.forwarder.forward(req, res, {
     requestId: ctx.requestId, log: ctx, target, injectBackupStatus, ...(body ? { body } : {}),
-    ...(onUpstreamStatus ? { onUpstreamStatus } : {}),
+    ...(statusReset ? { statusReset } : {}),
   });
   const caller: CallerContext = { headers: req.headers, requestId: ctx.requestId };
   const id = route.id ?? '';
@@ -147,7 +139,7 @@ async function handle(
     const action = findAction(target, body);
     if (!action) {
       if (target === 'volume') await refuseIfHeld(deps, route.projectId, caller, volumeActionConflict(id, body));
-      forward(raw, statusResetHook(deps.store, target, id, body));
+      forward(raw, Object.hasOwn(body, 'os-reset_status') ? { resourceType: target, resourceId: id } : undefined);
       return;
     }
     if (deps.draining?.()) throw fault('shuttingDown');

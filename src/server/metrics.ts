@@ -21,9 +21,12 @@ export function createMetrics(store: StateStore): Metrics {
     help: 'Unfinished jobs by state',
     labelNames: ['state'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
       const counts = { queued: 0, running: 0 };
-      for (const job of store.listUnfinished()) if (job.state === 'queued' || job.state === 'running') counts[job.state] += 1;
+      // a scrape while the state store is down leaves the gauge as it was
+      const jobs = await store.listJobs({ unfinishedOnly: true }).catch(() => undefined);
+      if (!jobs) return;
+      for (const job of jobs) if (job.state === 'queued' || job.state === 'running') counts[job.state] += 1;
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   });

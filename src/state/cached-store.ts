@@ -1,69 +1,72 @@
 import { LRUCache } from 'lru-cache';
-import type { Job, JobFinish, NewJob, ResourceOverlay, ResourceType, StateStore } from './types.js';
+import type {
+  Claim, Job, JobFinish, ListJobsOptions, LeaseState, NewJob, Renewal, ResourceOverlay, ResourceType, StateStore, StoreEvent,
+} from './types.js';
 
 /**
- * An LRU of overlays in front of any store, for the response-rewrite hot path. Every write goes
- * through here, so an entry is dropped whenever its resource changes: reads never see stale state
- * from this process. (With a shared database and several replicas, `ttlMs` bounds staleness.)
+ * An LRU of overlays in front of any store, for the response-rewrite hot path (`overlays`, the batch read).
+ * Entries are dropped on the store's events: every write this process makes, and (PostgreSQL) every
+ * change another replica notifies. Everything else, `overlay` included (decisions and refusals), reads
+ * the store itself.
  */
 export class CachedStateStore implements StateStore {
   private readonly cache: LRUCache<string, ResourceOverlay>;
+  private readonly unsubscribe: () => void;
+  /** Bumped on every event: a read that overlapped a change is returned but not kept. */
+  private epoch = 0;
 
   constructor(private readonly inner: StateStore, maxEntries: number, ttlMs = 0) {
     this.cache = new LRUCache({ max: maxEntries, ...(ttlMs > 0 ? { ttl: ttlMs } : {}) });
+    this.unsubscribe = inner.subscribe((event) => this.forget(event));
   }
 
   private key(type: ResourceType, id: string): string {
     return `${type}/${id}`;
   }
 
-  private forgetJob(job: Pick<Job, 'resourceType' | 'resourceId'> | undefined): void {
-    if (job) this.cache.delete(this.key(job.resourceType, job.resourceId));
+  private forget(event: StoreEvent): void {
+    this.epoch++;
+    if (event.kind === 'resource') this.cache.delete(this.key(event.resourceType, event.resourceId));
+    else if (event.kind === 'reset') this.cache.clear();
   }
 
-  private forgetUpdates(updates: { resourceType: ResourceType; resourceId: string }[]): void {
-    for (const u of updates) this.cache.delete(this.key(u.resourceType, u.resourceId));
-  }
-
-  createJob(job: NewJob): Job | null {
-    const created = this.inner.createJob(job);
-    if (created) { this.forgetJob(created); this.forgetUpdates(job.backupStatus); }
-    return created;
-  }
-
-  getJob(id: string): Job | undefined { return this.inner.getJob(id); }
-  listUnfinished(): Job[] { return this.inner.listUnfinished(); }
-  activeJobFor(type: ResourceType, id: string): Job | undefined { return this.inner.activeJobFor(type, id); }
-
-  markRunning(id: string): void {
-    this.inner.markRunning(id);
-    this.forgetJob(this.inner.getJob(id));
-  }
-
-  setProgress(id: string, bytesDone: number, bytesTotal?: number): void {
-    this.inner.setProgress(id, bytesDone, bytesTotal);
-    this.forgetJob(this.inner.getJob(id));
-  }
-
-  setFileName(id: string, fileName: string): void { this.inner.setFileName(id, fileName); }
-
-  finishJob(id: string, finish: JobFinish): void {
-    this.inner.finishJob(id, finish);
-    this.forgetJob(this.inner.getJob(id));
-    this.forgetUpdates(finish.backupStatus);
-  }
-
-  overlay(type: ResourceType, id: string): ResourceOverlay {
-    const key = this.key(type, id);
-    let hit = this.cache.get(key);
-    if (!hit) { hit = this.inner.overlay(type, id); this.cache.set(key, hit); }
-    return hit;
-  }
-
-  clearStatusOverride(type: ResourceType, id: string): void {
-    this.inner.clearStatusOverride(type, id);
+  /** Forget one resource's entry (a store without events, or a test). */
+  invalidate(type: ResourceType, id: string): void {
     this.cache.delete(this.key(type, id));
   }
 
-  close(): void { this.inner.close(); }
+  async overlays(type: ResourceType, ids: readonly string[]): Promise<Map<string, ResourceOverlay>> {
+    const out = new Map<string, ResourceOverlay>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const hit = this.cache.get(this.key(type, id));
+      if (hit) out.set(id, hit); else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const epoch = this.epoch;
+    const read = await this.inner.overlays(type, missing);
+    const keep = epoch === this.epoch;
+    for (const [id, overlay] of read) { out.set(id, overlay); if (keep) this.cache.set(this.key(type, id), overlay); }
+    return out;
+  }
+
+  createJob(job: NewJob): Promise<Job | null> { return this.inner.createJob(job); }
+  getJob(id: string): Promise<Job | undefined> { return this.inner.getJob(id); }
+  listJobs(options?: ListJobsOptions): Promise<Job[]> { return this.inner.listJobs(options); }
+  activeJobFor(type: ResourceType, id: string): Promise<Job | undefined> { return this.inner.activeJobFor(type, id); }
+  claimNext(claim: Claim): Promise<Job | undefined> { return this.inner.claimNext(claim); }
+  renewLease(id: string, renewal: Renewal): Promise<LeaseState> { return this.inner.renewLease(id, renewal); }
+  setFileName(id: string, fileName: string): Promise<void> { return this.inner.setFileName(id, fileName); }
+  finishJob(id: string, finish: JobFinish): Promise<boolean> { return this.inner.finishJob(id, finish); }
+  expiredJobs(nowMs: number): Promise<Job[]> { return this.inner.expiredJobs(nowMs); }
+  requestCancel(id: string): Promise<boolean> { return this.inner.requestCancel(id); }
+  overlay(type: ResourceType, id: string): Promise<ResourceOverlay> { return this.inner.overlay(type, id); }
+  clearStatusOverride(type: ResourceType, id: string): Promise<void> { return this.inner.clearStatusOverride(type, id); }
+  ping(): Promise<void> { return this.inner.ping(); }
+  subscribe(listener: (event: StoreEvent) => void): () => void { return this.inner.subscribe(listener); }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.inner.close();
+  }
 }

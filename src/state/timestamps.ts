@@ -1,3 +1,5 @@
+import { BACKUP_STATUS_MAX_CHARS } from '../constants.js';
+
 /** UTC time in Python's `str(datetime)` form, as the original wrote it: `2015-02-27 16:35:53.545339`. */
 export function pythonTimestamp(date: Date = new Date(), microsExtra = 0): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -11,8 +13,6 @@ export function pythonTimestamp(date: Date = new Date(), microsExtra = 0): strin
 export function archiveStamp(date: Date = new Date()): string {
   return pythonTimestamp(new Date(Math.floor(date.getTime() / 1000) * 1000)).replace(/[-:]/g, '').replace(' ', '-');
 }
-
-const MAX_BACKUP_STATUS = 255;
 
 /** backup_status strings, each at most 255 characters (the reason is what gets cut). */
 export const backupStatusText = {
@@ -28,5 +28,5 @@ export const backupStatusText = {
 };
 
 function withReason(prefix: string, reason: string): string {
-  return (prefix + reason).slice(0, MAX_BACKUP_STATUS);
+  return (prefix + reason).slice(0, BACKUP_STATUS_MAX_CHARS);
 }

@@ -99,7 +99,7 @@ describe('README', () => {
       v !== null && typeof v === 'object' && !Array.isArray(v) ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]);
     const all = [...keys(configSchema.parse({})), 'defaultBackend'];
     expect(all.filter((k) => !text.includes(`\`${k}\``))).toEqual([]);
-    for (const v of ['STX_PROXY_PORT', 'STX_PROXY_UPSTREAM', 'STX_PROXY_EXPORT_DIR', 'STX_PROXY_DATA_DIR', 'STX_PROXY_LOG_LEVEL', 'STX_PROXY_CONFIG', '--config']) {
+    for (const v of ['STX_PROXY_PORT', 'STX_PROXY_UPSTREAM', 'STX_PROXY_EXPORT_DIR', 'STX_PROXY_DATA_DIR', 'STX_PROXY_LOG_LEVEL', 'STX_PROXY_STATE_URL', 'STX_PROXY_REPLICA_ID', 'STX_PROXY_CONFIG', '--config']) {
       expect(text).toContain(v);
     }
   });

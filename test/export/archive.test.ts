@@ -127,7 +127,7 @@ describe('archives that must not touch the volume', () => {
     expect(imp.state).toBe('failed');
     expect(imp.error).toMatch(reason);
     expect(await sha256File(vol)).toBe(hash);
-    const ov = h.store.overlay('volume', id);
+    const ov = (await h.store.overlay('volume', id));
     expect(ov.status).toBe('error');
     expect(ov.backupStatus).toMatch(/^Import failed at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?\. Reason: /);
   });

@@ -3,7 +3,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { harness, RAM_DIR, makeVolumeFile, meta, MiB, newId, runJob, sha256File, sh, type Harness } from './helpers.js';
-import { backendSelector } from '../../src/export/backends/index.js';
+import { chooseBackend } from '../../src/export/backends/index.js';
 import { configSchema } from '../../src/config/schema.js';
 
 /** Cinder sizes are whole GiB; a fraction keeps these tests fast (the engine only multiplies it). */
@@ -67,8 +67,8 @@ describe('command backend', () => {
     const snap = await runJob(h, 'snapshot-export', { volumeId: id, snapshotId: snapId, meta: meta(id), sizeGiB: SIZE_GIB });
     expect(snap.state).toBe('failed');
     expect(snap.error).toMatch(/ended after 5 of 67108864 bytes/);
-    expect(h.store.overlay('snapshot', snapId).backupStatus).toMatch(/^Export failed at .*\. Reason: volume data ended/);
-    expect(h.store.overlay('volume', id).backupStatus).toMatch(/^Snapshot export failed at .*\. Reason: /);
+    expect((await h.store.overlay('snapshot', snapId)).backupStatus).toMatch(/^Export failed at .*\. Reason: volume data ended/);
+    expect((await h.store.overlay('volume', id)).backupStatus).toMatch(/^Snapshot export failed at .*\. Reason: /);
     expect((await readdir(h.exportDir)).sort()).toEqual([exp.fileName, `${exp.fileName}.sha256`, 'temp'].sort());
     expect(await readdir(join(h.exportDir, 'temp'))).toEqual([]);
   });
@@ -91,7 +91,8 @@ describe('command backend', () => {
     const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });
     expect(exp.state).toBe('failed');
     expect(exp.error).toMatch(/^stalled: no data moved for \d+ s$/);
-    expect(h.store.overlay('volume', id)).toMatchObject({ status: null, backupStatus: expect.stringMatching(/^Export failed at .*Reason: stalled/) });
+    expect(exp.errorCode).toBe('stalled');
+    expect((await h.store.overlay('volume', id))).toMatchObject({ status: null, backupStatus: expect.stringMatching(/^Export failed at .*Reason: stalled/) });
     expect((await readdir(h.exportDir)).filter((n) => n !== 'temp')).toEqual([]);
     expect(await readdir(join(h.exportDir, 'temp'))).toEqual([]);
     // the helper process was killed with the job
@@ -109,8 +110,8 @@ describe('failures that leave nothing half-done', () => {
     const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });
     expect(exp.error).toBeNull();
     const imp = await runJob(h, 'volume-import', { volumeId: id, fileName: exp.fileName!, sizeGiB: SIZE_GIB });
-    expect(imp.error).toBe(`sh exited with status 3: rbd: import failed: ${id}`);
-    expect(h.store.overlay('volume', id).status).toBe('error');
+    expect(imp).toMatchObject({ error: `sh exited with status 3: rbd: import failed: ${id}`, errorCode: 'backendFailed' });
+    expect((await h.store.overlay('volume', id)).status).toBe('error');
   });
 
   it('refuses a .info that names a file outside the volume directory', async () => {
@@ -146,11 +147,11 @@ describe('backend choice', () => {
       ],
       defaultBackend: 'c',
     });
-    const pick = backendSelector(cfg);
-    expect(pick('host@lvm#pool').name).toBe('b');
-    expect(pick('ceph@rbd').name).toBe('c');
-    expect(pick('other@nfs').name).toBe('c');
-    expect(pick(null).name).toBe('c');
-    expect(backendSelector({ ...cfg, defaultBackend: undefined })('other').name).toBe('a');
+    const pick = (host: string | null) => chooseBackend(cfg, host);
+    expect(pick('host@lvm#pool')).toBe('b');
+    expect(pick('ceph@rbd')).toBe('c');
+    expect(pick('other@nfs')).toBe('c');
+    expect(pick(null)).toBe('c');
+    expect(chooseBackend({ ...cfg, defaultBackend: undefined }, 'other')).toBe('a');
   });
 });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/export/engine.js';
 import { silentLogger } from '../../src/log.js';
 import { SqliteStateStore } from '../../src/state/sqlite-store.js';
-import { harness, makeVolumeFile, meta, MiB, newId, runJob, sha256File, type Harness } from './helpers.js';
+import { harness, makeVolumeFile, meta, MiB, newId, runJob, sha256File, TEST_REPLICA, type Harness } from './helpers.js';
 
 let h: Harness | undefined;
 afterEach(async () => { await h?.cleanup(); h = undefined; });
@@ -32,14 +32,17 @@ async function killMidway(configPath: string, args: string[]): Promise<string> {
 
 async function restart(h: Harness) {
   const store = new SqliteStateStore(join(h.config.dataDir, 'state.db'));
-  const engine = createEngine({ config: h.config, store, logger: silentLogger() });
+  // the same replica id as the killed process: a restart of that replica
+  const engine = createEngine({ config: h.config, store, logger: silentLogger(), replicaId: TEST_REPLICA });
   await engine.recover();
-  return { store, engine };
+  return { store, close: async () => { await engine.shutdown(0); await store.close(); } };
 }
+
+const INTERRUPTED = `interrupted: replica ${TEST_REPLICA} stopped renewing its lease`;
 
 describe('kill -9 mid-job, then restart', () => {
   it('export: no partial archive visible, temp removed, job failed "interrupted", volume not exporting', async () => {
-    h = await harness({}, { bandwidthBytesPerSec: 16 * MiB });
+    h = await harness({}, { bandwidthBytesPerSec: 16 * MiB }, undefined, { start: false });
     const id = newId();
     await makeVolumeFile(join(h.volDir, `volume-${id}`), 256 * MiB, [[0, 256 * MiB]]);
     const configPath = join(h.dir, 'config.json');
@@ -47,18 +50,18 @@ describe('kill -9 mid-job, then restart', () => {
     const jobId = await killMidway(configPath, ['volume-export', id]);
     expect((await readdir(join(h.exportDir, 'temp'))).length).toBeGreaterThan(0); // it was mid-write
 
-    const { store } = await restart(h);
+    const { store, close } = await restart(h);
     try {
-      const job = store.getJob(jobId)!;
-      expect(job.state).toBe('failed');
-      expect(job.error).toBe('interrupted');
-      expect(store.overlay('volume', id)).toEqual({
-        backupStatus: expect.stringMatching(/^Export failed at .*\. Reason: interrupted$/), status: null, progress: null,
+      const job = (await store.getJob(jobId))!;
+      expect(job).toMatchObject({ state: 'failed', errorCode: 'interrupted', error: INTERRUPTED });
+      expect(await store.overlay('volume', id)).toEqual({
+        backupStatus: expect.stringMatching(new RegExp(`^Export failed at [\\d: .-]+\\. Reason: ${INTERRUPTED}$`)),
+        status: null, progress: null,
       });
       expect(await readdir(h.exportDir)).toEqual(['temp']);
       expect(await readdir(join(h.exportDir, 'temp'))).toEqual([]);
     } finally {
-      store.close();
+      await close();
     }
   });
 
@@ -74,17 +77,18 @@ describe('kill -9 mid-job, then restart', () => {
     await writeFile(configPath, JSON.stringify({ ...h.config, engine: { ...h.config.engine, bandwidthBytesPerSec: 16 * MiB } }));
     const jobId = await killMidway(configPath, ['volume-import', id, exp.fileName!]);
 
-    const { store } = await restart(h);
+    const { store, close } = await restart(h);
     try {
-      expect(store.getJob(jobId)).toMatchObject({ state: 'failed', error: 'interrupted' });
-      expect(store.overlay('volume', id)).toEqual({
-        backupStatus: expect.stringMatching(/^Import failed at .*\. Reason: interrupted$/), status: 'error', progress: null,
+      expect(await store.getJob(jobId)).toMatchObject({ state: 'failed', error: INTERRUPTED });
+      expect(await store.overlay('volume', id)).toEqual({
+        backupStatus: expect.stringMatching(new RegExp(`^Import failed at [\\d: .-]+\\. Reason: ${INTERRUPTED}$`)),
+        status: 'error', progress: null,
       });
       // the archive itself is untouched and still matches its checksum
       const recorded = (await readFile(join(h.exportDir, `${exp.fileName}.sha256`), 'utf8')).split(' ')[0];
       expect(await sha256File(join(h.exportDir, exp.fileName!))).toBe(recorded);
     } finally {
-      store.close();
+      await close();
     }
   });
 });

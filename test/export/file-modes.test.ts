@@ -52,7 +52,7 @@ describe('modes of what the engine writes', () => {
     h = await harness({}, { bandwidthBytesPerSec: 4 * MiB });
     const id = newId();
     await makeVolumeFile(join(h.volDir, `volume-${id}`), 64 * MiB, [[0, 64 * MiB]]);
-    const job = recordJob(h.store, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: 64 / 1024 });
+    const job = await recordJob(h.store, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: 64 / 1024 });
     h.engine.submit(job);
     let temp: string[] = [];
     while (temp.length === 0) {
@@ -62,7 +62,7 @@ describe('modes of what the engine writes', () => {
     expect(temp).toEqual([expect.stringMatching(/\.part$/)]);
     expect(await modeOf(join(h.exportDir, 'temp', temp[0]!))).toBe(0o600);
     await h.engine.shutdown(0);
-    expect((await waitFinished(h.store, job.id)).error).toBe('interrupted');
+    expect((await waitFinished(h.store, job.id)).errorCode).toBe('shuttingDown');
     expect(await modes(h.exportDir)).toEqual({ temp: 0o700 });
   });
 

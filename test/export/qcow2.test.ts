@@ -36,8 +36,8 @@ describe('file backend, NFS driver layout with a qcow2 overlay', () => {
     const snapExp = await runJob(h, 'snapshot-export', { volumeId: id, snapshotId: snapId, meta: meta(id) });
     expect(snapExp.error).toBeNull();
     expect(snapExp.fileName).toMatch(new RegExp(`^volume-${id}-`));
-    expect(h.store.overlay('snapshot', snapId).backupStatus).toMatch(/^Export completed at /);
-    expect(h.store.overlay('volume', id).backupStatus).toMatch(/^Snapshot export completed at /);
+    expect((await h.store.overlay('snapshot', snapId)).backupStatus).toMatch(/^Export completed at /);
+    expect((await h.store.overlay('volume', id)).backupStatus).toMatch(/^Snapshot export completed at /);
 
     const volExp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id) });
     expect(volExp.error).toBeNull();

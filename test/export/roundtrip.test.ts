@@ -18,8 +18,8 @@ describe('file backend, raw volume', () => {
     expect(exp.error).toBeNull();
     expect(exp.state).toBe('succeeded');
     expect(exp.fileName).toMatch(new RegExp(`^volume-${id}-\\d{8}-\\d{6}\\.tgz$`));
-    expect(h.store.overlay('volume', id).backupStatus).toMatch(/^Export completed at \d{4}-/);
-    expect(h.store.overlay('volume', id).status).toBeNull();
+    expect((await h.store.overlay('volume', id)).backupStatus).toMatch(/^Export completed at \d{4}-/);
+    expect((await h.store.overlay('volume', id)).status).toBeNull();
     const archive = join(h.exportDir, exp.fileName!);
     const shaLine = await readFile(`${archive}.sha256`, 'utf8');
     expect(shaLine).toBe(`${await sha256File(archive)}  ${exp.fileName}\n`);
@@ -32,7 +32,7 @@ describe('file backend, raw volume', () => {
     const imp = await runJob(h, 'volume-import', { volumeId: id, fileName: exp.fileName! });
     expect(imp.error).toBeNull();
     expect(await sha256File(vol)).toBe(before);
-    const ov = h.store.overlay('volume', id);
+    const ov = (await h.store.overlay('volume', id));
     expect(ov.backupStatus).toMatch(/^Import completed at /);
     expect(ov.status).toBeNull();
     // zero blocks became holes: far fewer blocks allocated than the file size

@@ -22,8 +22,8 @@ describe('export directory space', () => {
     await makeVolumeFile(join(h.volDir, `volume-${id}`), 32 * MiB, [[0, 32 * MiB]]);
     const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: 32 / 1024 });
     expect(exp.state).toBe('failed');
-    expect(exp.error).toBe('no space left on device in the export directory');
-    expect(h.store.overlay('volume', id)).toEqual({
+    expect(exp).toMatchObject({ error: 'no space left on device in the export directory', errorCode: 'noSpace' });
+    expect((await h.store.overlay('volume', id))).toEqual({
       backupStatus: expect.stringMatching(/^Export failed at .* Reason: no space left on device in the export directory$/),
       status: null, progress: null,
     });

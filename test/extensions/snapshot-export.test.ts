@@ -24,8 +24,8 @@ describe('wrs-snapshot export', () => {
     expect(job.params).toMatchObject({ volumeId: VOLUME_ID, snapshotId: SNAPSHOT_ID, sizeGiB: 1, host: 'cinder-local@nfs1#nfs1' });
     // the parent volume's metadata, so the archive imports into the parent
     expect((job.params.meta as any)['volume-base-metadata'].id).toBe(VOLUME_ID);
-    expect(h.store.overlay('snapshot', SNAPSHOT_ID)).toMatchObject({ status: 'exporting', backupStatus: expect.stringMatching(/^Export started at /) });
-    const parent = h.store.overlay('volume', VOLUME_ID);
+    expect((await h.store.overlay('snapshot', SNAPSHOT_ID))).toMatchObject({ status: 'exporting', backupStatus: expect.stringMatching(/^Export started at /) });
+    const parent = (await h.store.overlay('volume', VOLUME_ID));
     expect(parent.backupStatus).toMatch(/^Snapshot export started at /);
     expect(parent.status).toBeNull();
   });
@@ -48,7 +48,7 @@ describe('wrs-snapshot export', () => {
     const res = await snapAction({ 'wrs-snapshot:os-export_snapshot': null }, '11111111-1111-1111-1111-111111111111');
     expect(res.status).toBe(404);
     expect(res.json().itemNotFound.message).toBe('Snapshot 11111111-1111-1111-1111-111111111111 could not be found.');
-    expect(h.store.listUnfinished()).toHaveLength(0);
+    expect((await h.store.listJobs({ unfinishedOnly: true }))).toHaveLength(0);
   });
 
   it('passes an upstream 401 through and records nothing', async () => {
@@ -56,7 +56,7 @@ describe('wrs-snapshot export', () => {
       method: 'POST', body: '{"wrs-snapshot:os-export_snapshot": null}',
     });
     expect(res.status).toBe(401);
-    expect(h.store.listUnfinished()).toHaveLength(0);
+    expect((await h.store.listJobs({ unfinishedOnly: true }))).toHaveLength(0);
   });
 
   it('forwards other snapshot action keys byte for byte', async () => {

@@ -31,7 +31,7 @@ describe('wrs-volume:os-volume_export', () => {
     expect(job.params).toMatchObject({ volumeId: VOLUME_ID, sizeGiB: 1, host: 'cinder-local@nfs1#nfs1', attached: false });
     expect(job.params.meta).toMatchObject({ version: 1, 'volume-metadata': { k: 'v' } });
     expect((job.params.meta as any)['volume-base-metadata'].id).toBe(VOLUME_ID);
-    const overlay = h.store.overlay('volume', VOLUME_ID);
+    const overlay = (await h.store.overlay('volume', VOLUME_ID));
     expect(overlay.status).toBe('exporting');
     expect(overlay.backupStatus).toMatch(/^Export started at /);
     expect(overlay.backupStatus!.slice('Export started at '.length)).toMatch(TS);
@@ -89,7 +89,7 @@ describe('auth delegation', () => {
     expect(res.json()).toEqual({ itemNotFound: { code: 404, message: 'Volume 00000000-0000-0000-0000-000000000000 could not be found.' } });
     expect(res.headers['x-openstack-request-id']).toBe('req-00000000-0000-0000-0000-00000000f4ce');
     expect(h.engine.submitted).toHaveLength(0);
-    expect(h.store.listUnfinished()).toHaveLength(0);
+    expect((await h.store.listJobs({ unfinishedOnly: true }))).toHaveLength(0);
   });
 
   it('passes upstream 401 (no token) through with its headers', async () => {
@@ -100,7 +100,7 @@ describe('auth delegation', () => {
     expect(res.headers['www-authenticate']).toBe('Keystone uri="http://127.0.0.1:5000"');
     expect(res.json().error.message).toBe('The request you have made requires authentication.');
     expect(h.engine.submitted).toHaveLength(0);
-    expect(h.store.listUnfinished()).toHaveLength(0);
+    expect((await h.store.listJobs({ unfinishedOnly: true }))).toHaveLength(0);
   });
 
   it('passes upstream 403 through and records nothing', async () => {
@@ -109,6 +109,6 @@ describe('auth delegation', () => {
     expect(res.status).toBe(403);
     expect(res.json().forbidden.code).toBe(403);
     expect(h.engine.submitted).toHaveLength(0);
-    expect(h.store.overlay('volume', VOLUME_ID).backupStatus).toBeNull();
+    expect((await h.store.overlay('volume', VOLUME_ID)).backupStatus).toBeNull();
   });
 });

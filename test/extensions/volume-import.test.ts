@@ -32,7 +32,7 @@ describe('wrs-volume:os-volume_import', () => {
     const job = h.engine.submitted[0]!;
     expect(job).toMatchObject({ kind: 'volume-import', resourceType: 'volume', resourceId: VOLUME_ID });
     expect(job.params).toEqual({ volumeId: VOLUME_ID, sizeGiB: 1, host: 'cinder-local@nfs1#nfs1', attached: false, fileName: NAME });
-    expect(h.store.overlay('volume', VOLUME_ID)).toMatchObject({ status: 'importing', backupStatus: expect.stringMatching(/^Import started at /) });
+    expect((await h.store.overlay('volume', VOLUME_ID))).toMatchObject({ status: 'importing', backupStatus: expect.stringMatching(/^Import started at /) });
   });
 
   it('accepts a bare string as the file name (the 2015 doc)', async () => {

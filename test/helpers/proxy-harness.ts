@@ -94,12 +94,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     if (closed) return;
     closed = true;
     await closeServer(server);
-    real.close(); client.close(); versions.close(); inner.close();
+    real.close(); client.close(); versions.close(); await inner.close();
   };
   onTestFinished(close);
   const { url } = await listen(server);
   return { url, fake, store, engine, config, exportDir, forwarded, logs, close };
 }
+
+/** The clock of the forwarder harness's store: backup_status texts read `... at 2026-11-27 03:00:00.123000`. */
+export const STORE_TIME = Date.parse('2026-11-27T03:00:00.123Z');
 
 export interface ProxyHarness {
   url: string;
@@ -121,7 +124,7 @@ export interface ProxyOptions {
 /** The forwarder alone behind a plain node:http server, with a real in-memory store; closed when the test finishes. */
 export async function startProxy(config: Config, options: ProxyOptions = {}): Promise<ProxyHarness> {
   const { logger, lines } = captureLogger();
-  const store = new SqliteStateStore(':memory:');
+  const store = new SqliteStateStore(':memory:', { now: () => STORE_TIME });
   const versions = createUpstreamVersions({ config, logger });
   const forwarder = createForwarder({ config, store, logger, versions, extensions: WRS_EXTENSIONS, ...options.deps });
   const requestIds: string[] = [];
@@ -135,7 +138,7 @@ export async function startProxy(config: Config, options: ProxyOptions = {}): Pr
       ...(body ? { body } : {}),
     });
   });
-  onTestFinished(() => { forwarder.close(); versions.close(); store.close(); });
+  onTestFinished(async () => { forwarder.close(); versions.close(); await store.close(); });
   const { url } = await listen(server);
   return { url, forwarder, store, lines, requestIds, server };
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { fault } from '../../src/errors.js';
 import type { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import { startFakeCinder } from '../helpers/fake-cinder.js';
 import { fixture, fixtureJson, sendFixture } from '../helpers/fixtures.js';
@@ -11,15 +12,16 @@ import { testConfig } from '../helpers/servers.js';
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 const VOL = '094098e3-67cd-4a57-a683-a518cb8020db';
 const SNAP = '83dfb006-0751-464b-9eae-96fd15d6e95b';
-const STARTED = 'Export started at 2026-11-27 03:00:00.123456';
+// the harness store's clock stands at STORE_TIME
+const STARTED = 'Export started at 2026-11-27 03:00:00.123000';
 
-function startExport(store: SqliteStateStore): string {
-  const job = store.createJob({
-    kind: 'volume-export', resourceType: 'volume', resourceId: VOL, projectId: P,
+async function startExport(store: SqliteStateStore): Promise<string> {
+  const job = (await store.createJob({
+    kind: 'volume-export', resourceType: 'volume', resourceId: VOL, projectId: P, backend: 'nfs',
     params: { volumeId: VOL, sizeGiB: 1, host: null }, bytesTotal: 100,
-    backupStatus: [{ resourceType: 'volume', resourceId: VOL, backupStatus: STARTED }],
-  })!;
-  store.setProgress(job.id, 37, 100);
+  }))!;
+  await store.claimNext({ owner: 'r', backends: ['nfs'], leaseMs: 60_000 });
+  await store.renewLease(job.id, { owner: 'r', leaseMs: 60_000, bytesDone: 37, bytesTotal: 100 });
   return job.id;
 }
 
@@ -35,7 +37,7 @@ describe('rewrites through the forwarder', () => {
       [`GET /v3/${P}/volumes`]: 'volumes-list',
     });
     const proxy = await startProxy(testConfig(cinder.url));
-    startExport(proxy.store);
+    await startExport(proxy.store);
 
     const detail = await request(`${proxy.url}/v3/${P}/volumes/detail`);
     expectLengthRight(detail);
@@ -77,20 +79,19 @@ describe('rewrites through the forwarder', () => {
       [`GET /v3/${P}/snapshots`]: 'snapshots-list',
     });
     const proxy = await startProxy(testConfig(cinder.url));
-    const job = proxy.store.createJob({
-      kind: 'snapshot-export', resourceType: 'snapshot', resourceId: SNAP, projectId: P,
+    const job = (await proxy.store.createJob({
+      kind: 'snapshot-export', resourceType: 'snapshot', resourceId: SNAP, projectId: P, backend: 'nfs',
       params: { volumeId: VOL, snapshotId: SNAP, sizeGiB: 1, host: null }, bytesTotal: 10,
-      backupStatus: [{ resourceType: 'snapshot', resourceId: SNAP, backupStatus: STARTED }],
-    })!;
-    proxy.store.finishJob(job.id, { state: 'succeeded', backupStatus: [{ resourceType: 'snapshot', resourceId: SNAP, backupStatus: 'Export completed at 2026-11-27 03:01:00' }] });
+    }))!;
+    await proxy.store.finishJob(job.id, { state: 'succeeded' });
 
     const detail = await request(`${proxy.url}/v3/${P}/snapshots/detail`);
     expectLengthRight(detail);
     const snap = detail.json().snapshots.find((s: any) => s.id === SNAP);
-    expect(snap['wrs-snapshot:backup_status']).toBe('Export completed at 2026-11-27 03:01:00');
+    expect(snap['wrs-snapshot:backup_status']).toBe('Export completed at 2026-11-27 03:00:00.123000');
     expect(snap.status).toBe('available');
     const show = await request(`${proxy.url}/v3/${P}/snapshots/${SNAP}`);
-    expect(show.json().snapshot['wrs-snapshot:backup_status']).toBe('Export completed at 2026-11-27 03:01:00');
+    expect(show.json().snapshot['wrs-snapshot:backup_status']).toBe('Export completed at 2026-11-27 03:00:00.123000');
     const list = await request(`${proxy.url}/v3/${P}/snapshots`);
     expect(list.body.equals(fixture('snapshots-list').body)).toBe(true);
   });
@@ -229,6 +230,33 @@ describe('v2 in front of a v3-only Cinder', () => {
     expect(answer.status).toBe(503);
     expect(answer.headers['x-openstack-request-id']).toBe(proxy.requestIds[0]);
     expect(answer.json().serviceUnavailable.code).toBe(503);
+  });
+});
+
+describe('the overlay read', () => {
+  it('reads the overlays of a whole detail list at once', async () => {
+    const cinder = await startFakeCinder({ [`GET /v3/${P}/volumes/detail`]: 'volumes-detail' });
+    const reads: string[][] = [];
+    const proxy = await startProxy(testConfig(cinder.url), { deps: { store: {
+      overlays: async (_type, ids) => { reads.push([...ids]); return new Map(ids.map((id) => [id, { backupStatus: null, status: null, progress: null }])); },
+      clearStatusOverride: async () => {},
+    } } });
+    const detail = await request(`${proxy.url}/v3/${P}/volumes/detail`);
+    expect(detail.status).toBe(200);
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toEqual(fixtureJson('volumes-detail').volumes.map((v: any) => v.id));
+  });
+
+  it('answers 503 serviceUnavailable when the state store is down, and still forwards the rest', async () => {
+    const cinder = await startFakeCinder({ [`GET /v3/${P}/volumes/detail`]: 'volumes-detail', [`GET /v3/${P}/volumes`]: 'volumes-list' });
+    const proxy = await startProxy(testConfig(cinder.url), { deps: { store: {
+      overlays: () => Promise.reject(fault('stateUnavailable', { reason: 'connection refused' })),
+      clearStatusOverride: async () => {},
+    } } });
+    const detail = await request(`${proxy.url}/v3/${P}/volumes/detail`);
+    expect(detail.status).toBe(503);
+    expect(detail.json()).toEqual({ serviceUnavailable: { code: 503, message: 'The state store is unavailable: connection refused' } });
+    expect((await request(`${proxy.url}/v3/${P}/volumes`)).status).toBe(200);
   });
 });
 

@@ -15,18 +15,18 @@ const NONE: ResourceOverlay = { backupStatus: null, status: null, progress: null
 function context(overlays: Record<string, ResourceOverlay> = {}, extra: Partial<RewriteContext> = {}): RewriteContext {
   return {
     method: 'GET', target: parseTarget('GET', '/v3/0a1b2c/volumes/detail'), translated: false, v2ByTranslation: false, injectBackupStatus: true,
-    overlay: (type: ResourceType, id: string) => overlays[`${type}:${id}`] ?? NONE,
+    overlays: async (type: ResourceType, ids: readonly string[]) => new Map(ids.map((id) => [id, overlays[`${type}:${id}`] ?? NONE])),
     extensions: WRS_EXTENSIONS, publicBase: 'http://proxy.example', ...extra,
   };
 }
 
 /** What the parsed path gives, written the way a JSON reader sees it (key order included). */
-function parsedPath(type: ResourceType, text: string, ctx: RewriteContext): string {
-  return JSON.stringify(overlayResources(type, JSON.parse(text), ctx));
+async function parsedPath(type: ResourceType, text: string, ctx: RewriteContext): Promise<string> {
+  return JSON.stringify(await overlayResources(type, JSON.parse(text), ctx));
 }
 
-function spliced(type: ResourceType, text: string, ctx: RewriteContext): string | undefined {
-  const out = spliceResources(type, Buffer.from(text), ctx);
+async function spliced(type: ResourceType, text: string, ctx: RewriteContext): Promise<string | undefined> {
+  const out = await spliceResources(type, Buffer.from(text), ctx);
   return out === undefined ? undefined : out.toString('utf8');
 }
 
@@ -86,33 +86,33 @@ describe('spliceResources: the overlay on the bytes gives what the parsed path g
   ];
   for (const [name, type] of cases) {
     for (const injectBackupStatus of [true, false]) {
-      it(`${name} recorded from Cinder, backup_status ${injectBackupStatus ? 'on' : 'off'}`, () => {
+      it(`${name} recorded from Cinder, backup_status ${injectBackupStatus ? 'on' : 'off'}`, async () => {
         const text = fixture(name).body.toString('utf8');
         const ctx = context(overlays, { injectBackupStatus });
-        const out = spliced(type, text, ctx);
+        const out = await spliced(type, text, ctx);
         expect(out).toBeDefined();
-        expect(JSON.stringify(JSON.parse(out!))).toBe(parsedPath(type, text, ctx));
+        expect(JSON.stringify(JSON.parse(out!))).toBe(await parsedPath(type, text, ctx));
       });
     }
   }
 
-  it("keeps Cinder's own bytes around the change (its json.dumps style stays)", () => {
+  it("keeps Cinder's own bytes around the change (its json.dumps style stays)", async () => {
     const text = cinderJson({ volumes: [{ id: 'a', status: 'available', size: 1e21, name: 'x\u00e9' }, { id: 'b', metadata: {} }] });
     const ctx = context({ 'volume:a': { backupStatus: 'Export started', status: 'exporting', progress: '5%' } });
-    expect(spliced('volume', text, ctx)).toBe(
+    expect(await spliced('volume', text, ctx)).toBe(
       '{"volumes": [{"id": "a", "status": "exporting", "size": 1e+21, "name": "x\\u00e9", "wrs-volume:backup_status": "Export started", '
       + '"wrs-volume:backup_progress": "5%"}, {"id": "b", "metadata": {}, "wrs-volume:backup_status": null}]}',
     );
   });
 
-  it('adds status when a resource has none and the job sets one; an empty object gets no leading comma', () => {
+  it('adds status when a resource has none and the job sets one; an empty object gets no leading comma', async () => {
     const ctx = context({ 'volume:a': { backupStatus: 'Import started', status: 'importing', progress: null } });
     const text = '{"volume": {"id": "a"}}';
-    expect(spliced('volume', text, ctx)).toBe('{"volume": {"id": "a", "status": "importing", "wrs-volume:backup_status": "Import started"}}');
-    expect(spliced('volume', '{"volumes": [{}, {"id": "a"}]}', context())).toBe('{"volumes": [{}, {"id": "a", "wrs-volume:backup_status": null}]}');
+    expect(await spliced('volume', text, ctx)).toBe('{"volume": {"id": "a", "status": "importing", "wrs-volume:backup_status": "Import started"}}');
+    expect(await spliced('volume', '{"volumes": [{}, {"id": "a"}]}', context())).toBe('{"volumes": [{}, {"id": "a", "wrs-volume:backup_status": null}]}');
   });
 
-  it('matches the parsed path on 300 random answers (awkward strings, nesting, key order, formatting)', () => {
+  it('matches the parsed path on 300 random answers (awkward strings, nesting, key order, formatting)', async () => {
     const rand = prng(20261127);
     for (let n = 0; n < 300; n++) {
       const volumes = Array.from({ length: Math.floor(rand() * 6) }, (_, i) => randomVolume(rand, i));
@@ -125,9 +125,9 @@ describe('spliceResources: the overlay on the bytes gives what the parsed path g
       }
       const ctx = context(overlays, { injectBackupStatus: rand() < 0.8 });
       const text = write(rand, body);
-      const out = spliced('volume', text, ctx);
+      const out = await spliced('volume', text, ctx);
       expect(out, text).toBeDefined();
-      expect(JSON.stringify(JSON.parse(out!)), text).toBe(parsedPath('volume', text, ctx));
+      expect(JSON.stringify(JSON.parse(out!)), text).toBe(await parsedPath('volume', text, ctx));
     }
   });
 });
@@ -152,14 +152,14 @@ describe('spliceResources: where it could differ from the parsed path it decline
     ['an id with an escape JSON.parse refuses', '{"volume": {"id": "a\\x"}}'],
   ];
   for (const [what, text] of cases) {
-    it(what, () => { expect(spliced('volume', text, context())).toBeUndefined(); });
+    it(what, async () => { expect(await spliced('volume', text, context())).toBeUndefined(); });
   }
 
-  it('reads escaped keys and ids as JSON does', () => {
+  it('reads escaped keys and ids as JSON does', async () => {
     const ctx = context({ 'volume:a"b': { backupStatus: 'Export started', status: 'exporting', progress: null } });
     const text = '{"vol\\u0075mes": [{"\\u0069d": "a\\"b", "st\\u0061tus": "available"}]}';
-    expect(JSON.stringify(JSON.parse(spliced('volume', text, ctx)!))).toBe(parsedPath('volume', text, ctx));
-    expect(JSON.parse(spliced('volume', text, ctx)!).volumes[0].status).toBe('exporting');
+    expect(JSON.stringify(JSON.parse((await spliced('volume', text, ctx))!))).toBe(await parsedPath('volume', text, ctx));
+    expect(JSON.parse((await spliced('volume', text, ctx))!).volumes[0].status).toBe('exporting');
   });
 });
 
@@ -176,13 +176,13 @@ describe('scanResources', () => {
     return { seen, result };
   };
 
-  it('reports the members of list and single resources, values whole, nothing nested', () => {
+  it('reports the members of list and single resources, values whole, nothing nested', async () => {
     const { seen, result } = collect('{"x": {"volume": {"id": 1}}, "volumes": [1, {"id": "a", "m": {"id": "n"}, "l": [{"id": 2}]}, [{"id": 3}]], "volume": {"s": true}}');
     expect(seen).toEqual(['{', 'id="a"', 'm={"id": "n"}', 'l=[{"id": 2}]', '}', '{', 's=true', '}']);
     expect(result).toEqual({ lists: 1, singles: 1 });
   });
 
-  it('never refuses what JSON.parse accepts (random mutations of valid answers)', () => {
+  it('never refuses what JSON.parse accepts (random mutations of valid answers)', async () => {
     const rand = prng(7);
     let accepted = 0;
     for (let n = 0; n < 2000; n++) {
@@ -198,7 +198,7 @@ describe('scanResources', () => {
     expect(accepted).toBeGreaterThan(100);
   });
 
-  it('throws JsonBytesError on broken structure', () => {
+  it('throws JsonBytesError on broken structure', async () => {
     for (const text of ['{', '{"a" 1}', '{"a": 1,}', '{"a": [1 2]}', '{"a": tru}', '{]', '{"a": 1}}', '{"a": "x}']) {
       expect(() => collect(text), text).toThrow(JsonBytesError);
     }
@@ -206,28 +206,28 @@ describe('scanResources', () => {
 });
 
 describe('rewriteBytes', () => {
-  it('splices when the overlay is the only rewrite, parses when links must change too (v2 by translation)', () => {
+  it('splices when the overlay is the only rewrite, parses when links must change too (v2 by translation)', async () => {
     const text = '{"volumes": [{"id": "a", "links": [{"rel": "self", "href": "http://c/v3/p/volumes/a"}]}]}';
     const v3 = context();
     const v3Rewrites = selectRewrites(v3);
     expect(v3Rewrites.map((r) => r.name)).toEqual(['volume-overlay']);
     // the splice keeps the upstream's compact form; the parsed path writes Cinder's style
-    expect(rewriteBytes(Buffer.from(text), v3Rewrites, v3).toString()).toBe(
+    expect((await rewriteBytes(Buffer.from(text), v3Rewrites, v3)).toString()).toBe(
       '{"volumes": [{"id": "a", "links": [{"rel": "self", "href": "http://c/v3/p/volumes/a"}], "wrs-volume:backup_status": null}]}',
     );
     const v2 = context({}, { target: parseTarget('GET', '/v2/0a1b2c/volumes/detail'), translated: true, v2ByTranslation: true });
     const v2Rewrites = selectRewrites(v2);
     expect(v2Rewrites.map((r) => r.name)).toEqual(['v2-links', 'volume-overlay']);
-    expect(JSON.parse(rewriteBytes(Buffer.from(text), v2Rewrites, v2).toString())).toEqual({
+    expect(JSON.parse((await rewriteBytes(Buffer.from(text), v2Rewrites, v2)).toString())).toEqual({
       volumes: [{ id: 'a', links: [{ rel: 'self', href: 'http://c/v2/p/volumes/a' }], 'wrs-volume:backup_status': null }],
     });
   });
 
-  it('falls back to the parsed path where the splice declines, and throws on an answer that is not JSON', () => {
+  it('falls back to the parsed path where the splice declines, and throws on an answer that is not JSON', async () => {
     const ctx = context();
     const rewrites = selectRewrites(ctx);
     const twice = '{"volumes": [{"id": "a"}], "volumes": [{"id": "b"}]}';
-    expect(JSON.parse(rewriteBytes(Buffer.from(twice), rewrites, ctx).toString())).toEqual({ volumes: [{ id: 'b', 'wrs-volume:backup_status': null }] });
-    expect(() => rewriteBytes(Buffer.from('{"volumes": ['), rewrites, ctx)).toThrow(SyntaxError);
+    expect(JSON.parse((await rewriteBytes(Buffer.from(twice), rewrites, ctx)).toString())).toEqual({ volumes: [{ id: 'b', 'wrs-volume:backup_status': null }] });
+    await expect(rewriteBytes(Buffer.from('{"volumes": ['), rewrites, ctx)).rejects.toThrow(SyntaxError);
   });
 });

@@ -20,12 +20,21 @@ describe('operations endpoints', () => {
 
   it('/readyz follows forwarder.ready()', async () => {
     h = await startHarness();
-    expect((await request(`${h.url}/readyz`)).status).toBe(200);
+    const ok = await request(`${h.url}/readyz`);
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toEqual({ status: 'ready', upstream: 'ok', state: 'ok' });
     await h.close();
     h = await startHarness({ ready: async () => false });
     const res = await request(`${h.url}/readyz`);
     expect(res.status).toBe(503);
-    expect(res.json().serviceUnavailable.code).toBe(503);
+    expect(res.json()).toEqual({ status: 'not ready', upstream: 'down: upstream does not answer GET /', state: 'ok' });
+  });
+
+  it('/readyz names the state store when it is the one down', async () => {
+    h = await startHarness({ wrapStore: (s) => Object.assign(Object.create(s), { ping: () => Promise.reject(new Error('connection refused')) }) });
+    const res = await request(`${h.url}/readyz`);
+    expect(res.status).toBe(503);
+    expect(res.json()).toEqual({ status: 'not ready', upstream: 'ok', state: 'down: connection refused' });
   });
 
   it('/readyz is 503 when the upstream is gone', async () => {
@@ -93,7 +102,7 @@ describe('request ids, logging and faults', () => {
     const res = await request(`${h.url}/v2/${PROJECT}/volumes/${VOLUME_ID}/action`, { method: 'POST', headers: jsonHeaders(TOKEN), body: exportBody });
     expect(res.status).toBe(503);
     expect(res.json().serviceUnavailable.code).toBe(503);
-    expect(h.store.listUnfinished()).toHaveLength(0);
+    expect((await h.store.listJobs({ unfinishedOnly: true }))).toHaveLength(0);
   });
 });
 
@@ -103,7 +112,7 @@ describe('shutdown', () => {
     const res = await request(`${h.url}/v2/${PROJECT}/volumes/${VOLUME_ID}/action`, { method: 'POST', headers: jsonHeaders(TOKEN), body: exportBody });
     expect(res.status).toBe(503);
     expect(res.json()).toEqual({ serviceUnavailable: { code: 503, message: 'The service is shutting down.' } });
-    expect(h.store.listUnfinished()).toHaveLength(0);
+    expect((await h.store.listJobs({ unfinishedOnly: true }))).toHaveLength(0);
     expect((await request(`${h.url}/v3/${PROJECT}/volumes/${VOLUME_ID}`, { headers: { 'x-auth-token': TOKEN } })).status).toBe(200);
   });
 });

@@ -52,16 +52,20 @@ describe('startProxy', () => {
     await expect(request(`${proxy.url}/healthz`)).rejects.toThrow();
   });
 
-  it('recovers jobs left by a previous process before it listens', async () => {
+  it('fails the jobs this replica was running before it restarted, before it listens', async () => {
+    const config = configFor({ state: { replicaId: 'replica-a' } });
     const old = new SqliteStateStore(join(dir, 'data', 'state.sqlite'));
-    const job = old.createJob({ kind: 'volume-export', resourceType: 'volume', resourceId: VOLUME_ID, projectId: PROJECT,
-      params: { volumeId: VOLUME_ID, sizeGiB: 1, host: null }, bytesTotal: 1, backupStatus: [] })!;
-    old.close();
+    const job = (await old.createJob({ kind: 'volume-export', resourceType: 'volume', resourceId: VOLUME_ID, projectId: PROJECT,
+      backend: 'nfs', params: { volumeId: VOLUME_ID, sizeGiB: 1, host: null }, bytesTotal: 1 }))!;
+    await old.claimNext({ owner: 'replica-a', backends: ['nfs'], leaseMs: 60_000 });
+    await old.close();
     const { logger } = capture();
-    await start(configFor(), logger);
+    await start(config, logger);
     const after = new SqliteStateStore(join(dir, 'data', 'state.sqlite'));
-    expect(after.getJob(job.id)?.state).toBe('failed');
-    after.close();
+    expect(await after.getJob(job.id)).toMatchObject({
+      state: 'failed', errorCode: 'interrupted', error: 'interrupted: replica replica-a stopped renewing its lease',
+    });
+    await after.close();
   });
 
   it('keeps serving with a warning when the export directory cannot be created', async () => {

@@ -5,8 +5,24 @@ import { openNewFile, PRIVATE_FILE_MODE } from '../../file-modes.js';
 export const TEMP_DIR = 'temp';
 export const PART_SUFFIX = '.part';
 
-export function tempPathFor(exportDir: string, name: string): string {
-  return join(exportDir, TEMP_DIR, name + PART_SUFFIX);
+/** The replica id as it appears in temp file names (a plain word). */
+export function tempTag(replicaId: string): string {
+  return replicaId.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/**
+ * `<exportDir>/temp/<name>.<tag>.part`: the replica that writes it is in the name, so a replica that starts
+ * (or sweeps a dead one's job) removes only the files it knows to be abandoned.
+ */
+export function tempPathFor(exportDir: string, name: string, tag: string): string {
+  return join(exportDir, TEMP_DIR, `${name}.${tag}${PART_SUFFIX}`);
+}
+
+/** The archive name a temp file belongs to, for the given tag (undefined if it is not that tag's). */
+export function archiveOfTemp(tempName: string, tag: string): string | undefined {
+  const suffix = `.${tag}${PART_SUFFIX}`;
+  if (!tempName.endsWith(suffix)) return undefined;
+  return tempName.slice(0, -suffix.length).replace(/\.sha256$/, '');
 }
 
 /** fsync a directory so a rename in it survives power loss. */
@@ -22,8 +38,8 @@ export async function publish(tempPath: string, finalPath: string): Promise<void
 }
 
 /** Write a small file of `mode` durably and atomically (temp, fsync, rename, fsync dir). */
-export async function writeFileAtomic(exportDir: string, name: string, content: string, mode = PRIVATE_FILE_MODE): Promise<void> {
-  const temp = tempPathFor(exportDir, name);
+export async function writeFileAtomic(exportDir: string, name: string, content: string, tag: string, mode = PRIVATE_FILE_MODE): Promise<void> {
+  const temp = tempPathFor(exportDir, name, tag);
   try {
     // a leftover temp of that name (ours: temp/ is the proxy's) would keep its old mode
     await rm(temp, { force: true });

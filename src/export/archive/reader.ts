@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
+import { jobFailure } from '../../errors.js';
 import { META_VERSION } from '../meta.js';
 import { spawnArgv, type Spawned } from '../backends/process.js';
 import { detectFormat } from './detect.js';
@@ -45,7 +46,7 @@ export function checkMeta(text: string, volumeId: string): Record<string, unknow
   if (doc.version !== META_VERSION) throw new Error(`unsupported volume meta version ${JSON.stringify(doc.version)}`);
   const base = doc['volume-base-metadata'];
   const id = typeof base === 'object' && base !== null ? (base as Record<string, unknown>).id : undefined;
-  if (id !== volumeId) throw new Error(mismatchReason(typeof id === 'string' ? id : String(id), volumeId));
+  if (id !== volumeId) throw jobFailure('idMismatch', { reason: mismatchReason(typeof id === 'string' ? id : String(id), volumeId) });
   return doc;
 }
 
@@ -57,7 +58,7 @@ function classify(header: tar.Header, volumeId: string): 'vol' | 'meta' {
   if (header.type !== 'file' && header.type !== 'contiguous-file') {
     throw new Error(`archive member ${name} is a ${header.type}, not a file`);
   }
-  if (m[1] !== volumeId) throw new Error(mismatchReason(m[1]!, volumeId));
+  if (m[1] !== volumeId) throw jobFailure('idMismatch', { reason: mismatchReason(m[1]!, volumeId) });
   return m[2] as 'vol' | 'meta';
 }
 
@@ -134,7 +135,7 @@ export async function readArchive(file: FileHandle, expect: ArchiveExpectations,
       } else {
         if (volSize !== undefined) throw new Error('archive holds the volume member twice');
         if (size > expect.maxImageBytes) {
-          throw new Error(`image (${size} bytes) is larger than the volume (${expect.maxImageBytes} bytes)`);
+          throw jobFailure('volumeTooSmall', { reason: `image (${size} bytes) is larger than the volume (${expect.maxImageBytes} bytes)` });
         }
         volSize = size;
         metaFirst = meta !== undefined;

@@ -19,6 +19,10 @@ export interface ArchiveInput {
   size: number;
   compress: Compressor;
   signal: AbortSignal;
+  /** The writing replica's temp file tag (atomic.ts tempTag). */
+  tempTag: string;
+  /** Called right before the archive is renamed into place; a rejection publishes nothing (a lost lease). */
+  beforePublish?: () => Promise<void>;
   /** Mode of the archive, its checksum and their temp files (engine.fileMode); 0600 when absent. */
   fileMode?: number;
 }
@@ -55,12 +59,12 @@ async function fillPack(pack: tar.Pack, input: ArchiveInput, signal: AbortSignal
 }
 
 /**
- * Write the archive in one streaming pass into `<exportDir>/temp/<name>.part`, hashing the bytes on the
+ * Write the archive in one streaming pass into `<exportDir>/temp/<name>.<tag>.part`, hashing the bytes on the
  * way out; then fsync, rename into the export directory, and write `<name>.sha256` the same way.
  * On any failure the temp file is removed and nothing appears in the export directory.
  */
 export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> {
-  const temp = tempPathFor(input.exportDir, input.name);
+  const temp = tempPathFor(input.exportDir, input.name, input.tempTag);
   const finalPath = join(input.exportDir, input.name);
   const hash = createHash('sha256');
   const pack = tar.pack();
@@ -88,6 +92,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> 
     await fh.sync();
     fhOpen = false;
     await fh.close();
+    await input.beforePublish?.();
     await publish(temp, finalPath);
   } catch (err) {
     if (fhOpen) await fh.close().catch(() => {});
@@ -98,7 +103,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> 
   }
   const sha256 = hash.digest('hex');
   try {
-    await writeFileAtomic(input.exportDir, `${input.name}.sha256`, sha256Line(sha256, input.name), mode);
+    await writeFileAtomic(input.exportDir, `${input.name}.sha256`, sha256Line(sha256, input.name), input.tempTag, mode);
   } catch (err) {
     // a failed job leaves no archive behind, even a complete one
     await rm(finalPath, { force: true });

@@ -14,19 +14,21 @@ export function makeBackend(cfg: BackendConfig): Backend {
   }
 }
 
-/** The configured backends, and the choice for a volume's `os-vol-host-attr:host`. */
-export function backendSelector(config: Pick<Config, 'backends' | 'defaultBackend'>): (host: string | null) => Backend {
-  const built = config.backends.map((cfg) => ({
-    backend: makeBackend(cfg),
-    pattern: cfg.hostPattern !== undefined ? new RegExp(cfg.hostPattern) : null,
-  }));
-  if (built.length === 0) throw new Error('no storage backend configured');
-  const fallback = built.find((b) => b.backend.name === config.defaultBackend) ?? built[0]!;
-  return (host) => {
-    if (host !== null) {
-      const hit = built.find((b) => b.pattern?.test(host));
-      if (hit) return hit.backend;
-    }
-    return fallback.backend;
-  };
+/**
+ * The backend name for a volume's `os-vol-host-attr:host`: the first whose hostPattern matches, else
+ * `defaultBackend`, else the first. Decided when a job is accepted and recorded with it.
+ */
+export function chooseBackend(config: Pick<Config, 'backends' | 'defaultBackend'>, host: string | null): string {
+  if (config.backends.length === 0) throw new Error('no storage backend configured');
+  if (host !== null) {
+    const hit = config.backends.find((b) => b.hostPattern !== undefined && new RegExp(b.hostPattern).test(host));
+    if (hit) return hit.name;
+  }
+  return (config.backends.find((b) => b.name === config.defaultBackend) ?? config.backends[0]!).name;
+}
+
+/** The configured backends by name (a replica claims only jobs whose backend it has). */
+export function backendRegistry(config: Pick<Config, 'backends'>): Map<string, Backend> {
+  if (config.backends.length === 0) throw new Error('no storage backend configured');
+  return new Map(config.backends.map((cfg) => [cfg.name, makeBackend(cfg)]));
 }

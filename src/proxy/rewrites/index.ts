@@ -22,7 +22,9 @@ export function acceptsStatus(rewrites: readonly Rewrite[], status: number): Rew
   return rewrites.filter((r) => (r.acceptsStatus ? r.acceptsStatus(status) : status >= 200 && status < 300));
 }
 
-/** Run the rewrites over the parsed body, in order. */
-export function applyRewrites(body: unknown, ctx: RewriteContext, rewrites: readonly Rewrite[]): unknown {
-  return rewrites.reduce((current, r) => r.apply(current, ctx), body);
+/** Run the rewrites over the parsed body, in order (a rewrite may answer with a Promise). */
+export async function applyRewrites(body: unknown, ctx: RewriteContext, rewrites: readonly Rewrite[]): Promise<unknown> {
+  let current = body;
+  for (const r of rewrites) current = await r.apply(current, ctx);
+  return current;
 }

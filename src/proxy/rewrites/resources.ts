@@ -1,6 +1,6 @@
 import { JSONPath } from 'jsonpath-plus';
 import { cinderJson } from '../../cinder/json.js';
-import type { ResourceType } from '../../state/types.js';
+import type { ResourceOverlay, ResourceType } from '../../state/types.js';
 import { decodeString, isStringAt, JsonBytesError, keyIs, scanResources, type ResourceVisitor } from './json-bytes.js';
 import { isObject, type Rewrite, type RewriteContext } from './types.js';
 
@@ -17,27 +17,37 @@ function isDetailOrShow(ctx: RewriteContext, collection: string): boolean {
   return second === 'detail' || !NOT_IDS.has(second);
 }
 
+/** The ids of the resource objects in a parsed answer (what one overlay read fetches). */
+function idsOf(items: unknown[]): string[] {
+  const ids: string[] = [];
+  for (const item of items) if (isObject(item) && typeof item.id === 'string') ids.push(item.id);
+  return ids;
+}
+
 /**
- * Add `<prefix>:backup_status` (and progress) and lay the job's status over each resource object.
- * Pure without a deep copy (which cost more than the rest of the rewrite on a long list): the top object,
- * the list and each changed resource are new; everything else is shared with the input.
+ * Add `<prefix>:backup_status` (and progress) and lay the job's status over each resource object; the
+ * overlays of the whole answer come from one read. Pure without a deep copy (which cost more than the rest
+ * of the rewrite on a long list): the top object, the list and each changed resource are new; everything
+ * else is shared with the input.
  */
-export function overlayResources(type: ResourceType, body: unknown, ctx: RewriteContext): unknown {
+export async function overlayResources(type: ResourceType, body: unknown, ctx: RewriteContext): Promise<unknown> {
   if (!isObject(body)) return body;
   const plural = `${type}s`;
   // detail lists hold `{"volumes": [...]}`, show answers `{"volume": {...}}`; the upstream shape is kept.
   // jsonpath-plus locates the containers; walking each element through it cost more than the overlay itself
   const [list] = JSONPath({ path: `$.${plural}`, json: body, wrap: true }) as unknown[];
   const [single] = JSONPath({ path: `$.${type}`, json: body, wrap: true }) as unknown[];
+  const items = [...(Array.isArray(list) ? list : []), ...(single !== undefined ? [single] : [])];
+  const ids = idsOf(items);
+  const overlays = ids.length > 0 ? await ctx.overlays(type, ids) : new Map<string, ResourceOverlay>();
   const copy: Record<string, unknown> = { ...body };
-  if (Array.isArray(list)) copy[plural] = list.map((item) => withOverlay(type, item, ctx));
-  if (single !== undefined) copy[type] = withOverlay(type, single, ctx);
+  if (Array.isArray(list)) copy[plural] = list.map((item) => withOverlay(type, item, overlays, ctx));
+  if (single !== undefined) copy[type] = withOverlay(type, single, overlays, ctx);
   return copy;
 }
 
 /** The members withOverlay adds or replaces, in the order it adds them. */
-function overlayMembers(type: ResourceType, id: string, ctx: RewriteContext): { status: string | null; added: [string, unknown][] } {
-  const overlay = ctx.overlay(type, id);
+function overlayMembers(type: ResourceType, overlay: ResourceOverlay, ctx: RewriteContext): { status: string | null; added: [string, unknown][] } {
   const added: [string, unknown][] = [];
   if (ctx.injectBackupStatus) {
     added.push([`${PREFIX[type]}:backup_status`, overlay.backupStatus]);
@@ -46,14 +56,19 @@ function overlayMembers(type: ResourceType, id: string, ctx: RewriteContext): { 
   return { status: overlay.status, added };
 }
 
-function withOverlay(type: ResourceType, resource: unknown, ctx: RewriteContext): unknown {
+function withOverlay(type: ResourceType, resource: unknown, overlays: Map<string, ResourceOverlay>, ctx: RewriteContext): unknown {
   if (!isObject(resource) || typeof resource.id !== 'string') return resource;
-  const { status, added } = overlayMembers(type, resource.id, ctx);
+  const { status, added } = overlayMembers(type, overlays.get(resource.id) ?? NO_OVERLAY, ctx);
   const out: Record<string, unknown> = { ...resource };
   if (status !== null) out.status = status;
   for (const [key, value] of added) out[key] = value;
   return out;
 }
+
+const NO_OVERLAY: ResourceOverlay = { backupStatus: null, status: null, progress: null };
+
+/** What the scan found in one resource object: where its edits go. */
+interface Found { id: string; statusAt: [number, number] | undefined; members: number; lastEnd: number }
 
 /** Replace bytes [at, end) with text. */
 interface Edit { at: number; end: number; text: string }
@@ -68,8 +83,27 @@ class NotExact extends Error {}
  * could differ from overlayResources' (broken JSON, a key twice, a member it adds already there): the
  * parsed path then runs and decides.
  */
-export function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteContext): Buffer | undefined {
+export async function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteContext): Promise<Buffer | undefined> {
+  const found = scanForSplice(type, bytes);
+  if (found === undefined) return undefined;
+  if (found.length === 0) return bytes;
+  const overlays = await ctx.overlays(type, found.map((f) => f.id));
   const edits: Edit[] = [];
+  for (const f of found) {
+    const { status, added } = overlayMembers(type, overlays.get(f.id) ?? NO_OVERLAY, ctx);
+    const appended = added.map(([key, value]) => `${cinderJson(key)}: ${cinderJson(value)}`);
+    if (status !== null) {
+      if (f.statusAt) edits.push({ at: f.statusAt[0], end: f.statusAt[1], text: cinderJson(status) });
+      else appended.unshift(`"status": ${cinderJson(status)}`);
+    }
+    if (appended.length) edits.push({ at: f.lastEnd, end: f.lastEnd, text: (f.members > 0 ? ', ' : '') + appended.join(', ') });
+  }
+  return applyEdits(bytes, edits);
+}
+
+/** The resource objects of an answer, in byte order; undefined where the splice would not be exact. */
+function scanForSplice(type: ResourceType, bytes: Buffer): Found[] | undefined {
+  const out: Found[] = [];
   const addedKeys = [`${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`];
   // what the scan found in the current resource
   let id: unknown;
@@ -107,14 +141,7 @@ export function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteC
     },
     end() {
       if (ids > 1 || statuses > 1 || addsPresent) throw new NotExact();
-      if (typeof id !== 'string') return;
-      const { status, added } = overlayMembers(type, id, ctx);
-      const appended = added.map(([key, value]) => `${cinderJson(key)}: ${cinderJson(value)}`);
-      if (status !== null) {
-        if (statusAt) edits.push({ at: statusAt[0], end: statusAt[1], text: cinderJson(status) });
-        else appended.unshift(`"status": ${cinderJson(status)}`);
-      }
-      if (appended.length) edits.push({ at: lastEnd, end: lastEnd, text: (members > 0 ? ', ' : '') + appended.join(', ') });
+      if (typeof id === 'string') out.push({ id, statusAt, members, lastEnd });
     },
   };
   try {
@@ -126,6 +153,10 @@ export function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteC
     if (err instanceof JsonBytesError || err instanceof NotExact || err instanceof SyntaxError) return undefined;
     throw err;
   }
+  return out;
+}
+
+function applyEdits(bytes: Buffer, edits: Edit[]): Buffer {
   if (edits.length === 0) return bytes;
   // the edits are in byte order: one pass made them, each resource's status edit before its additions
   // one output buffer, filled by copies: a Buffer per slice and per insert cost more than the scan

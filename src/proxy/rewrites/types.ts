@@ -13,13 +13,17 @@ export interface RewriteContext {
   /** /v2 is served by translation (the upstream has no v2, or v2Mode is translate). */
   v2ByTranslation: boolean;
   injectBackupStatus: boolean;
-  overlay(type: ResourceType, id: string): ResourceOverlay;
+  /** The overlays of every resource in the answer, in one read (rejects with `stateUnavailable` when the store is down). */
+  overlays(type: ResourceType, ids: readonly string[]): Promise<Map<string, ResourceOverlay>>;
   extensions: readonly ExtensionDescription[];
   /** `proto://host` of the proxy as the caller reached it. */
   publicBase: string;
 }
 
-/** One response rewrite: a matcher (decided before the answer arrives) and a pure function on the parsed body. */
+/**
+ * One response rewrite: a matcher (decided before the answer arrives) and a function on the parsed body,
+ * pure but for the one state read a rewrite may make (hence a Promise where it does).
+ */
 export interface Rewrite {
   name: string;
   matches(ctx: RewriteContext): boolean;
@@ -30,7 +34,7 @@ export interface Rewrite {
    * The same rewrite done on the answer's bytes, without parsing them; undefined where it cannot give
    * exactly what `apply` gives (the parsed path then runs). Used when it is the only rewrite that applies.
    */
-  splice?(bytes: Buffer, ctx: RewriteContext): Buffer | undefined;
+  splice?(bytes: Buffer, ctx: RewriteContext): Buffer | undefined | Promise<Buffer | undefined>;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
