@@ -49,6 +49,10 @@ const MIGRATION_LOCK = 0x57_8c_1d_e0;
 /** Bring the schema up to date under an advisory lock (safe when several replicas start together). */
 export async function migratePostgres(pool: pg.Pool): Promise<number> {
   const client = await pool.connect();
+  // checked out, the client has no listener of the pool's: a dying socket must not end the process
+  let broken: Error | undefined;
+  const onError = (err: Error) => { broken ??= err; };
+  client.on('error', onError);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
@@ -72,6 +76,7 @@ export async function migratePostgres(pool: pg.Pool): Promise<number> {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }
   } finally {
-    client.release();
+    client.removeListener('error', onError);
+    client.release(broken);
   }
 }

@@ -74,6 +74,10 @@ export class PostgresStateStore implements StateStore {
       const c = await this.pool.connect();
       const changes: Change[] = [];
       let broken: unknown;
+      // a checked-out client has no listener of the pool's: a socket that dies mid-transaction would
+      // emit an unhandled 'error' and end the process (the query itself rejects as well)
+      const onError = (err: Error) => { broken ??= err; };
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const out = await work(c, changes);
@@ -87,6 +91,7 @@ export class PostgresStateStore implements StateStore {
         throw err;
       } finally {
         // a connection that broke is destroyed, not handed to the next caller
+        c.removeListener('error', onError);
         c.release(isConnectionError(broken) ? (broken as Error) : undefined);
       }
     });
