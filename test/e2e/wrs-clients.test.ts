@@ -38,6 +38,33 @@ async function newArchive(volumeId: string, before: string[]): Promise<string> {
   return added[0]!;
 }
 
+/** A new volume with random bytes written at its start, and the SHA-256 of its file. */
+async function writtenVolume(name: string): Promise<{ vol: any; original: string }> {
+  const vol = await createVolume(name);
+  await writeAt(volumeFile(vol.id), 0, randomBytes(256 * 1024));
+  return { vol, original: await sha256File(volumeFile(vol.id)) };
+}
+
+/** Overwrite the bytes writtenVolume wrote, so an import has something to restore. */
+async function scramble(volumeId: string, original: string): Promise<void> {
+  await writeAt(volumeFile(volumeId), 0, randomBytes(256 * 1024));
+  expect(await sha256File(volumeFile(volumeId))).not.toBe(original);
+}
+
+/**
+ * Run an export command, check the fields it printed, wait until the job completed; returns the
+ * name of the archive it wrote (named after `volumeId`, the parent volume for a snapshot).
+ */
+async function runExport(kind: 'volume' | 'snapshot', id: string, volumeId: string, command: () => Promise<RunResult>,
+  printed: (stdout: string) => unknown, want: Record<string, unknown>): Promise<string> {
+  const before = await archivesOf(E.exportDir, volumeId);
+  const r = await command();
+  expect(r.code, ok(r)).toBe(0);
+  expect(printed(r.stdout)).toMatchObject(want);
+  await waitBackupStatus(kind, id, new RegExp(`^Export completed at ${TS}$`));
+  return newArchive(volumeId, before);
+}
+
 beforeAll(async () => {
   const first = await install();
   expect(first.code, ok(first)).toBe(0);
@@ -73,23 +100,14 @@ describe('cinder export / import / snapshot-export', () => {
   let archive = '';
 
   it('cinder export <name> exports the volume and prints the answer as a table', async () => {
-    vol = await createVolume('e2e-cli-cinder');
-    await writeAt(volumeFile(vol.id), 0, randomBytes(256 * 1024));
-    original = await sha256File(volumeFile(vol.id));
-    const before = await archivesOf(E.exportDir, vol.id);
-
-    const r = await cinderCli('export', 'e2e-cli-cinder');
-    expect(r.code, ok(r)).toBe(0);
-    expect(table(r.stdout)).toMatchObject({ id: vol.id, status: 'exporting', size: '1' });
-
-    await waitBackupStatus('volume', vol.id, new RegExp(`^Export completed at ${TS}$`));
-    archive = await newArchive(vol.id, before);
+    ({ vol, original } = await writtenVolume('e2e-cli-cinder'));
+    archive = await runExport('volume', vol.id, vol.id, () => cinderCli('export', 'e2e-cli-cinder'), table,
+      { id: vol.id, status: 'exporting', size: '1' });
   });
 
   it('cinder import <file> puts the archived bytes back into the volume its name carries', async () => {
     expect(archive, 'needs the export above').not.toBe('');
-    await writeAt(volumeFile(vol.id), 0, randomBytes(256 * 1024));
-    expect(await sha256File(volumeFile(vol.id))).not.toBe(original);
+    await scramble(vol.id, original);
 
     const r = await cinderCli('import', archive);
     expect(r.code, ok(r)).toBe(0);
@@ -115,14 +133,8 @@ describe('cinder export / import / snapshot-export', () => {
   it('cinder snapshot-export <name> writes an archive named after the parent volume', async () => {
     expect(vol, 'needs the volume above').toBeDefined();
     const snap = await createSnapshot(vol.id, 'e2e-cli-cinder-snap');
-    const before = await archivesOf(E.exportDir, vol.id);
-
-    const r = await cinderCli('snapshot-export', 'e2e-cli-cinder-snap');
-    expect(r.code, ok(r)).toBe(0);
-    expect(table(r.stdout)).toMatchObject({ id: snap.id, status: 'exporting', volume_size: '1' });
-
-    await waitBackupStatus('snapshot', snap.id, new RegExp(`^Export completed at ${TS}$`));
-    await newArchive(vol.id, before);
+    await runExport('snapshot', snap.id, vol.id, () => cinderCli('snapshot-export', 'e2e-cli-cinder-snap'), table,
+      { id: snap.id, status: 'exporting', volume_size: '1' });
   });
 });
 
@@ -132,23 +144,14 @@ describe('openstack volume export / import / snapshot export (-f json|value)', (
   let archive = '';
 
   it('openstack volume export -f json', async () => {
-    vol = await createVolume('e2e-cli-osc');
-    await writeAt(volumeFile(vol.id), 4096, randomBytes(128 * 1024));
-    original = await sha256File(volumeFile(vol.id));
-    const before = await archivesOf(E.exportDir, vol.id);
-
-    const r = await osc('volume', 'export', 'e2e-cli-osc', '-f', 'json');
-    expect(r.code, ok(r)).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ id: vol.id, status: 'exporting', size: 1 });
-
-    await waitBackupStatus('volume', vol.id, new RegExp(`^Export completed at ${TS}$`));
-    archive = await newArchive(vol.id, before);
+    ({ vol, original } = await writtenVolume('e2e-cli-osc'));
+    archive = await runExport('volume', vol.id, vol.id, () => osc('volume', 'export', 'e2e-cli-osc', '-f', 'json'), JSON.parse,
+      { id: vol.id, status: 'exporting', size: 1 });
   });
 
   it('openstack volume import <file> -f value -c status, then the bytes are back', async () => {
     expect(archive, 'needs the export above').not.toBe('');
-    await writeAt(volumeFile(vol.id), 4096, randomBytes(128 * 1024));
-    expect(await sha256File(volumeFile(vol.id))).not.toBe(original);
+    await scramble(vol.id, original);
 
     const r = await osc('volume', 'import', archive, '-f', 'value', '-c', 'status', '-c', 'id');
     expect(r.code, ok(r)).toBe(0);
@@ -167,14 +170,8 @@ describe('openstack volume export / import / snapshot export (-f json|value)', (
   it('openstack volume snapshot export -f json', async () => {
     expect(vol, 'needs the volume above').toBeDefined();
     const snap = await createSnapshot(vol.id, 'e2e-cli-osc-snap');
-    const before = await archivesOf(E.exportDir, vol.id);
-
-    const r = await osc('volume', 'snapshot', 'export', snap.id, '-f', 'json');
-    expect(r.code, ok(r)).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ id: snap.id, status: 'exporting', volume_size: 1 });
-
-    await waitBackupStatus('snapshot', snap.id, new RegExp(`^Export completed at ${TS}$`));
-    await newArchive(vol.id, before);
+    await runExport('snapshot', snap.id, vol.id, () => osc('volume', 'snapshot', 'export', snap.id, '-f', 'json'), JSON.parse,
+      { id: snap.id, status: 'exporting', volume_size: 1 });
   });
 });
 

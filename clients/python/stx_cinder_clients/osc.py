@@ -20,18 +20,41 @@ def _show(fields: Dict[str, Any]) -> Tuple[Iterable[str], Iterable[Any]]:
     return tuple(zip(*sorted(fields.items())))  # type: ignore[return-value]
 
 
-class ExportVolume(command.ShowOne):
-    """Export a volume to a file in the export directory (wrs-volume extension)"""
+class _Export(command.ShowOne):
+    """Export one volume or snapshot, found by name or ID like openstackclient's own commands."""
+
+    #: the positional argument, and the volume client's manager that finds it
+    resource = "volume"
+    manager = "volumes"
+
+    @staticmethod
+    def export(http: wrs.HttpClient, resource_id: str) -> Dict[str, Any]:
+        raise NotImplementedError
 
     def get_parser(self, prog_name: str) -> Any:
         parser = super().get_parser(prog_name)
-        parser.add_argument("volume", metavar="<volume>", help="Volume to export (name or ID)")
+        parser.add_argument(self.resource, metavar="<%s>" % self.resource,
+                            help="%s to export (name or ID)" % self.resource.capitalize())
         return parser
 
     def take_action(self, parsed_args: Any) -> Tuple[Iterable[str], Iterable[Any]]:
         volume_client = self.app.client_manager.volume
-        volume = utils.find_resource(volume_client.volumes, parsed_args.volume)
-        return _show(wrs.export_volume(volume_client.client, volume.id))
+        found = utils.find_resource(getattr(volume_client, self.manager), getattr(parsed_args, self.resource))
+        return _show(self.export(volume_client.client, found.id))
+
+
+class ExportVolume(_Export):
+    """Export a volume to a file in the export directory (wrs-volume extension)"""
+
+    export = staticmethod(wrs.export_volume)
+
+
+class ExportVolumeSnapshot(_Export):
+    """Export a volume snapshot to a file in the export directory (wrs-snapshot extension)"""
+
+    resource = "snapshot"
+    manager = "volume_snapshots"
+    export = staticmethod(wrs.export_snapshot)
 
 
 class ImportVolume(command.ShowOne):
@@ -51,17 +74,3 @@ class ImportVolume(command.ShowOne):
             return _show(wrs.import_volume(volume_client.client, parsed_args.file_name))
         except wrs.InvalidArchiveName as err:
             raise exceptions.CommandError(str(err))
-
-
-class ExportVolumeSnapshot(command.ShowOne):
-    """Export a volume snapshot to a file in the export directory (wrs-snapshot extension)"""
-
-    def get_parser(self, prog_name: str) -> Any:
-        parser = super().get_parser(prog_name)
-        parser.add_argument("snapshot", metavar="<snapshot>", help="Snapshot to export (name or ID)")
-        return parser
-
-    def take_action(self, parsed_args: Any) -> Tuple[Iterable[str], Iterable[Any]]:
-        volume_client = self.app.client_manager.volume
-        snapshot = utils.find_resource(volume_client.volume_snapshots, parsed_args.snapshot)
-        return _show(wrs.export_snapshot(volume_client.client, snapshot.id))
