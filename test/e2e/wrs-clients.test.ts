@@ -118,7 +118,7 @@ describe('cinder export / import / snapshot-export', () => {
     expect(await sha256File(volumeFile(vol.id))).toBe(original);
   });
 
-  it('cinder import refuses a name that is not an export archive\'s, and sends nothing', async () => {
+  it('cinder import refuses a name that is not an export archive\'s, with the message, and records nothing', async () => {
     expect(vol, 'needs the volume above').toBeDefined();
     const prev = await backupStatus('volume', vol.id);
     for (const bad of ['backup.tgz', `volume-${vol.id}.tgz`, join(E.exportDir, archive || 'x'), `${archive}.sha256`]) {
