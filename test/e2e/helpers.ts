@@ -220,7 +220,7 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
-export const GiB = 1024 ** 3;
+export { GiB } from '../../src/constants.js';
 
 /** Debian's own clients (/usr/bin, Debian's python3) as admin, through the keystone catalog. */
 export const clientEnv: NodeJS.ProcessEnv = {
