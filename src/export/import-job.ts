@@ -7,6 +7,7 @@ import { GiB, type WriteSink } from './backends/types.js';
 import type { JobContext } from './context.js';
 import { progressReporter } from './progress.js';
 import { meter } from './throttle.js';
+import { isHole, type Piece } from './zero.js';
 
 /**
  * Import an archive into a volume. Nothing is written before the archive is known good:
@@ -45,7 +46,7 @@ async function importFrom(file: FileHandle, path: string, job: Job, ctx: JobCont
   const passes = verify ? 2 : 1;
   const progress = progressReporter(ctx.store, job.id, expect.maxImageBytes * passes);
   progress.update(0);
-  const counted = (data: AsyncIterable<Buffer>, base: number) =>
+  const counted = (data: AsyncIterable<Piece>, base: number) =>
     meter(data, { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); progress.update(base + n); } });
 
   if (verify) {
@@ -61,7 +62,10 @@ async function importFrom(file: FileHandle, path: string, job: Job, ctx: JobCont
     await readArchive(file, expect, {
       async onVol(data, size) {
         sink = await backend.openWrite(ref, size, signal);
-        for await (const chunk of counted(data, verify ? expect.maxImageBytes : 0)) await sink.write(chunk);
+        for await (const piece of counted(data, verify ? expect.maxImageBytes : 0)) {
+          if (isHole(piece)) await sink.zeros(piece.hole);
+          else await sink.write(piece);
+        }
         await sink.finish();
       },
     }, signal);

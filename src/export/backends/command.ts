@@ -15,7 +15,7 @@ export function commandBackend(cfg: CommandConfig): Backend {
       if (!template) throw new Error(`backend ${cfg.name} has no snapshotExportCommand`);
       const vars = refVars(ref.volumeId, ref.snapshotId, ref.sizeBytes);
       const p = spawnArgv(template.map((a) => substitute(a, vars)), { stdin: false, stdout: true }, signal);
-      return { size: ref.sizeBytes, stream: p.stdout!, done: p.exited, close: p.kill };
+      return { size: ref.sizeBytes, pieces: p.stdout!, done: p.exited, close: p.kill };
     },
     async openWrite(ref, _imageSize, signal) {
       const vars = refVars(ref.volumeId, undefined, ref.sizeBytes);
