@@ -19,13 +19,6 @@ export function rawSource(path: string, size: number, signal: AbortSignal): Read
   return { size, pieces: stream, done, close: () => stream.destroy() };
 }
 
-/** Stream a qcow2 chain as raw: qemu-img cannot write to a pipe, nbdcopy can. */
-export function qcow2Source(path: string, size: number, signal: AbortSignal): ReadSource {
-  const p = spawnArgv(['nbdcopy', '--', '[', 'qemu-nbd', '-r', '-f', 'qcow2', path, ']', '-'],
-    { stdin: false, stdout: true }, signal);
-  return { size, pieces: p.stdout!, done: p.exited, close: p.kill };
-}
-
 /** Write sequentially into an existing file or device (every byte, zeros included). */
 export async function sequentialSink(path: string): Promise<WriteSink> {
   const fh = await open(path, 'r+');
