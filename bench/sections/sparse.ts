@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { GiB } from '../../src/constants.js';
 import type { BenchContext } from '../lib/context.js';
 import { engineMethod, type Measured } from '../lib/methods.js';
 import { run } from '../lib/procs.js';
 import { fmt, judge, verdict, type SectionResult, type Target } from '../lib/report.js';
 import { writeRunsVolume, writeSparseVolume } from '../lib/volume.js';
 
-const TiB = 2 ** 40;
+const TiB = 1024 * GiB;
+const MiB = GiB / 1024;
 /** Ceph RBD's backup of a 1 TiB volume holding 20 GiB (Launchpad bug 1918119). */
 const CEPH_SEC = 8 * 60 + 42;
 /** The issue's budget: the same data as a dense volume, plus this much per TiB of holes. */
@@ -22,8 +24,6 @@ interface Case { label: string; bytes: number; runs: number; runBytes: number; t
  */
 export async function sparseSection(ctx: BenchContext): Promise<SectionResult> {
   const s = ctx.settings;
-  const GiB = 2 ** 30;
-  const MiB = 2 ** 20;
   const cases: Case[] = [
     { label: `${fmt(s.sparseVolumeGiB, 0)} GiB holding ${s.sparseRuns} x ${s.sparseRunMiB} MiB`, bytes: s.sparseVolumeGiB * GiB,
       runs: s.sparseRuns, runBytes: s.sparseRunMiB * MiB, target: 10 },

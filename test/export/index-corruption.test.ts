@@ -2,14 +2,14 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { harness, makeVolumeFile, meta, MiB, newId, RAM_DIR, runJob, type Harness } from './helpers.js';
+import { GiB, harness, makeVolumeFile, meta, MiB, newId, RAM_DIR, runJob, type Harness } from './helpers.js';
 import { membersOf, type MemberInfo } from './sparse-helpers.js';
 
 let h: Harness | undefined;
 afterEach(async () => { await h?.cleanup(); h = undefined; });
 
 const SIZE = 64 * MiB;
-const SIZE_GIB = SIZE / (1024 * MiB);
+const SIZE_GIB = SIZE / GiB;
 /** What the target volume holds before the import: any byte of it left after a failure is not a wrong byte. */
 const OLD = 0xee;
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { makeBackend } from '../../src/export/backends/index.js';
 import { isHole } from '../../src/export/zero.js';
-import { harness, makeVolumeFile, meta, MiB, newId, RAM_DIR, runJob, sha256File, sh, type Harness } from './helpers.js';
+import { GiB, harness, makeVolumeFile, meta, MiB, newId, RAM_DIR, runJob, sha256File, sh, type Harness } from './helpers.js';
 import { allocated, membersOf, readersSha256 } from './sparse-helpers.js';
 
 let h: Harness | undefined;
@@ -17,7 +17,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-const GiB = 1024 * MiB;
 /** The machine is shared and these read every byte back through three tools. */
 const SLOW = 240_000;
 
