@@ -19,6 +19,9 @@ import { isHole, type Piece } from './zero.js';
  * - without one, by default (engine.verifyBeforeImport) a full pass first decompresses everything and
  *   checks gzip's CRC, the tar structure, the meta and the size; with the setting off, the single pass
  *   behaves as with a checksum.
+ * Our own gzip archives carry an index (archive/member.ts): both passes then skip the all-zero members
+ * (checked against the canonical zero member, written as holes) and inflate the others on all cores,
+ * each checked (CRC-32, size, where the index says it ends) before its bytes are handed on.
  */
 export async function runImport(job: Job, ctx: JobContext, signal: AbortSignal): Promise<void> {
   const { exportDir } = ctx.config;

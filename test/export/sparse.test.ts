@@ -5,17 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { makeBackend } from '../../src/export/backends/index.js';
 import { isHole } from '../../src/export/zero.js';
-import { GiB, harness, makeVolumeFile, meta, MiB, newId, RAM_DIR, runJob, sha256File, sh, type Harness } from './helpers.js';
+import { GiB, harness, loopDevice, makeVolumeFile, meta, MiB, newId, RAM_DIR, runJob, sha256File, sh, type Harness } from './helpers.js';
 import { allocated, membersOf, readersSha256 } from './sparse-helpers.js';
 
 let h: Harness | undefined;
-let loops: string[] = [];
-afterEach(async () => {
-  for (const dev of loops) execFileSync('losetup', ['-d', dev]);
-  loops = [];
-  await h?.cleanup();
-  h = undefined;
-});
+afterEach(async () => { await h?.cleanup(); h = undefined; });
 
 /** The machine is shared and these read every byte back through three tools. */
 const SLOW = 240_000;
@@ -128,10 +122,7 @@ describe('devices and commands', () => {
     const id = newId();
     const backing = join(h.dir, 'loop.img');
     await makeVolumeFile(backing, 64 * MiB, [[0, 4 * MiB], [30 * MiB + 7, 2 * MiB]]);
-    const dev = execFileSync('losetup', ['-f', '--show', backing], { encoding: 'utf8' }).trim();
-    loops.push(dev);
-    sh('mkdir', ['-p', join(h.dir, 'dev')]);
-    sh('ln', ['-s', dev, join(h.dir, 'dev', `volume-${id}`)]);
+    const dev = loopDevice(h, backing, id);
     const sha = await sha256File(dev);
     const archive = await exportChecked(id, sha, 1 / 16);
     expect((await membersOf(archive)).filter((m) => m.zero).length).toBeGreaterThan(10);
