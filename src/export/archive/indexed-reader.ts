@@ -6,8 +6,11 @@ import { isAllZero, type Piece } from '../zero.js';
 import { looksIndexed, MAX_MEMBER_INPUT, MEMBER_HEADER, readMemberHeader, zeroMember } from './member.js';
 
 const gunzipAsync = promisify(gunzip);
-/** Read-ahead window: many small (hole) members come from one read. */
-const WINDOW = 4 * 1024 * 1024;
+/**
+ * Read-ahead window: many small (hole) members come from one read, and a window opened at a header
+ * holds the whole of a 4 MiB block's member (even stored: deflate adds 5 bytes per 64 KiB).
+ */
+const WINDOW = 4 * 1024 * 1024 + 64 * 1024;
 
 /** Whether the archive starts with one of our indexed members (then every member must be one). */
 export async function isIndexedArchive(file: FileHandle): Promise<boolean> {
