@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { harness, loopDevice, RAM_DIR, makeVolumeFile, meta, MiB, newId, runJob, sha256File, sh, type Harness } from './helpers.js';
+import { loopDevice } from './loop.js';
+import { harness, RAM_DIR, makeVolumeFile, meta, MiB, newId, runJob, sha256File, sh, type Harness } from './helpers.js';
 import { backendSelector } from '../../src/export/backends/index.js';
 import { configSchema } from '../../src/config/schema.js';
 

@@ -5,7 +5,6 @@ import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { onTestFinished } from 'vitest';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import { GiB } from '../../src/constants.js';
 import { silentLogger } from '../../src/log.js';
@@ -122,12 +121,3 @@ export async function runJob(h: Harness, kind: JobKind, params: Partial<JobParam
 }
 
 export const newId = () => randomUUID();
-
-/** A loop device over `backing`, linked as `<h.dir>/dev/volume-<id>`; detached when the test finishes. */
-export function loopDevice(h: Harness, backing: string, id: string): string {
-  const dev = execFileSync('losetup', ['-f', '--show', backing], { encoding: 'utf8' }).trim();
-  onTestFinished(() => { execFileSync('losetup', ['-d', dev]); });
-  sh('mkdir', ['-p', join(h.dir, 'dev')]);
-  sh('ln', ['-s', dev, join(h.dir, 'dev', `volume-${id}`)]);
-  return dev;
-}

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { makeBackend } from '../../src/export/backends/index.js';
 import { isHole } from '../../src/export/zero.js';
-import { GiB, harness, loopDevice, makeVolumeFile, meta, MiB, newId, RAM_DIR, runJob, sha256File, sh, type Harness } from './helpers.js';
+import { loopDevice } from './loop.js';
+import { GiB, harness, makeVolumeFile, meta, MiB, newId, RAM_DIR, runJob, sha256File, sh, type Harness } from './helpers.js';
 import { allocated, membersOf, readersSha256 } from './sparse-helpers.js';
 
 let h: Harness | undefined;
