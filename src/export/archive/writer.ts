@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { openNewFile, PRIVATE_FILE_MODE } from '../../file-modes.js';
 import { memberNames } from '../meta.js';
 import type { Compressor } from './compressors.js';
 import { publish, sha256Line, tempPathFor, writeFileAtomic } from './atomic.js';
@@ -18,6 +19,8 @@ export interface ArchiveInput {
   size: number;
   compress: Compressor;
   signal: AbortSignal;
+  /** Mode of the archive, its checksum and their temp files (engine.fileMode); 0600 when absent. */
+  fileMode?: number;
 }
 
 export interface ArchiveResult {
@@ -30,7 +33,7 @@ async function* tarPieces(input: ArchiveInput, signal: AbortSignal): AsyncGenera
   const names = memberNames(input.volumeId);
   const mtime = new Date();
   const pad = (n: number) => (n % BLOCK === 0 ? [] : [Buffer.alloc(BLOCK - (n % BLOCK))]);
-  yield encodeHeader({ name: names.vol, size: input.size, mode: 0o644, mtime });
+  yield encodeHeader({ name: names.vol, size: input.size, mode: 0o600, mtime });
   let count = 0;
   for await (const piece of input.data) {
     signal.throwIfAborted();
@@ -41,7 +44,7 @@ async function* tarPieces(input: ArchiveInput, signal: AbortSignal): AsyncGenera
   if (count !== input.size) throw new Error(`volume data ended after ${count} of ${input.size} bytes`);
   yield* pad(input.size);
   const meta = Buffer.from(JSON.stringify(input.meta));
-  yield encodeHeader({ name: names.meta, size: meta.length, mode: 0o644, mtime });
+  yield encodeHeader({ name: names.meta, size: meta.length, mode: 0o600, mtime });
   yield meta;
   yield* pad(meta.length);
   yield Buffer.alloc(2 * BLOCK); // end of archive
@@ -74,7 +77,8 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> 
   const temp = tempPathFor(input.exportDir, input.name);
   const finalPath = join(input.exportDir, input.name);
   const hash = createHash('sha256');
-  const fh = await open(temp, 'wx');
+  const mode = input.fileMode ?? PRIVATE_FILE_MODE;
+  const fh = await openNewFile(temp, mode);
   let fhOpen = true;
   try {
     for await (const out of batched(input.compress(tarPieces(input, input.signal), input.signal))) {
@@ -94,7 +98,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> 
   }
   const sha256 = hash.digest('hex');
   try {
-    await writeFileAtomic(input.exportDir, `${input.name}.sha256`, sha256Line(sha256, input.name));
+    await writeFileAtomic(input.exportDir, `${input.name}.sha256`, sha256Line(sha256, input.name), mode);
   } catch (err) {
     // a failed job leaves no archive behind, even a complete one
     await rm(finalPath, { force: true });
