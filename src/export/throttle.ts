@@ -1,5 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pieceLength, type Piece } from './zero.js';
+import { isHole, pieceLength, type Piece } from './zero.js';
+
+/** A throttled hole moves in slices of this, so progress and the stall watchdog keep moving. */
+const HOLE_SLICE = 4 * 1024 * 1024;
+
+function* slices<T extends Piece>(chunk: T, throttled: boolean): Generator<T> {
+  if (!throttled || !isHole(chunk) || chunk.hole <= HOLE_SLICE) { yield chunk; return; }
+  for (let left = chunk.hole; left > 0; left -= HOLE_SLICE) yield { hole: Math.min(HOLE_SLICE, left) } as T;
+}
 
 /**
  * Pass pieces through at no more than `bytesPerSec` volume bytes on average (0 = unlimited), and count
@@ -10,7 +18,7 @@ export async function* meter<T extends Piece>(input: AsyncIterable<T>, opts: { b
   onBytes?: (total: number) => void }): AsyncGenerator<T> {
   const start = performance.now();
   let total = 0;
-  for await (const chunk of input) {
+  for await (const piece of input) for (const chunk of slices(piece, opts.bytesPerSec > 0)) {
     opts.signal.throwIfAborted();
     total += pieceLength(chunk);
     if (opts.bytesPerSec > 0) {
