@@ -63,6 +63,7 @@ export function createEngine(deps: EngineDeps): Engine {
     jlog.info('job started');
     const done = runJob(job, ctx, controller.signal).then(
       async (fileName) => {
+        await lease.flush();
         lease.stop();
         await store.finishJob(job.id, { state: 'succeeded', fileName: fileName ?? null, owner: replicaId });
         jlog.info({ fileName }, 'job succeeded');
