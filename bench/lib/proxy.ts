@@ -14,6 +14,8 @@ export interface ProxyOptions {
   volumePath: string;
   /** Write a V8 CPU profile into this dir when the proxy exits. */
   cpuProfDir?: string;
+  /** Extra node flags (BENCH_PROXY_NODE_FLAGS), e.g. --max-semi-space-size=4 or --trace-gc. */
+  nodeFlags?: string[];
 }
 
 /** The product itself, as an operator starts it (`main.ts --config FILE`), in its own process. */
@@ -34,7 +36,7 @@ export async function startProxy(runtime: Runtime, opts: ProxyOptions): Promise<
   const fd = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = { ...runtime.env, STX_PROXY_CONFIG: configFile };
   for (const key of ['STX_PROXY_PORT', 'STX_PROXY_UPSTREAM', 'STX_PROXY_EXPORT_DIR', 'STX_PROXY_DATA_DIR', 'STX_PROXY_LOG_LEVEL']) delete env[key];
-  const prof = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+  const prof = [...(opts.nodeFlags ?? []), ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [])];
   const proc = spawnTracked('node', [...prof, ...runtime.nodeArgs('src/main.ts'), '--config', configFile], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
