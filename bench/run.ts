@@ -82,7 +82,8 @@ async function main(): Promise<number> {
   const targets: Target[] = results.flatMap((r) => r.targets);
   out(renderTable(targetsTable(targets)));
   const missed = targets.filter((t) => t.met === false);
-  out(`\n${targets.length - missed.length}/${targets.length} targets met${errors.length ? `; ${errors.length} section(s) failed: ${errors.map((e) => e.section).join(', ')}` : ''}`);
+  const unmeasured = targets.filter((t) => t.met === null).length;
+  out(`\n${targets.length - missed.length - unmeasured}/${targets.length} targets met${unmeasured ? `, ${unmeasured} not measured (n/a)` : ''}${errors.length ? `; ${errors.length} section(s) failed: ${errors.map((e) => e.section).join(', ')}` : ''}`);
   if (cpuProfDir) {
     for (const f of readdirSync(cpuProfDir).filter((n) => n.endsWith('.cpuprofile'))) out(`\n${summarizeProfile(join(cpuProfDir, f), 15)}`);
     out(`proxy CPU profile(s) kept in ${cpuProfDir} (open in Chrome DevTools, or npx tsx bench/profile.ts FILE)`);

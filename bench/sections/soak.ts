@@ -38,7 +38,7 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 
 /**
  * Issue 13: memory over time. A proxy of its own (fresh process, fake upstream) serves a paced GET load of
- * volumes/detail for BENCH_SOAK_S while a 1 GiB volume (64 MiB random, 64 MiB zeros, the rest a hole) is exported every
+ * volumes/detail for BENCH_SOAK_S while a 1 GiB volume (16 MiB random, 16 MiB zeros, the rest a hole) is exported every
  * BENCH_SOAK_EXPORT_EVERY_S through the API. RSS is sampled every second; the target compares the samples
  * taken while no job runs, first minute against last minute. Heap figures (from /metrics) say whether growth
  * is V8's heap (and which space) or memory outside it.
@@ -48,7 +48,7 @@ export async function soak(ctx: BenchContext): Promise<SectionResult> {
   const up = await ctx.upstream();
   const volumesDir = ctx.dir('soak-volumes');
   const id = randomUUID();
-  await writeHalfRandomVolume(join(volumesDir, `volume-${id}`), 128 * 2 ** 20);
+  await writeHalfRandomVolume(join(volumesDir, `volume-${id}`), 32 * 2 ** 20);
   await truncate(join(volumesDir, `volume-${id}`), 2 ** 30);
   const dir = ctx.dir('proxy-soak');
   const proxy = await startProxy(ctx.runtime, { dir, upstreamUrl: up.url, logLevel: s.proxyLogLevel, volumePath: join(volumesDir, 'volume-{id}'), nodeFlags: s.proxyNodeFlags });
