@@ -2,6 +2,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Runtime } from './build.js';
+import { projectRoot } from './paths.js';
 import { freePort, spawnTracked, waitForHttp, type Tracked } from './procs.js';
 
 export interface ProxyChild { url: string; pid: number; proc: Tracked; logFile: string; stop(): Promise<void> }
@@ -16,6 +17,12 @@ export interface ProxyOptions {
   cpuProfDir?: string;
   /** Extra node flags (BENCH_PROXY_NODE_FLAGS), e.g. --max-semi-space-size=4 or --trace-gc. */
   nodeFlags?: string[];
+}
+
+/** The node options the Dockerfile runs the proxy with (its `ENV NODE_OPTIONS=` line), so the bench measures those. */
+export function productionNodeFlags(): string[] {
+  const m = /^ENV NODE_OPTIONS="?([^"\n]*)"?$/m.exec(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'));
+  return (m?.[1] ?? '').split(/\s+/).filter(Boolean);
 }
 
 /** The product itself, as an operator starts it (`main.ts --config FILE`), in its own process. */

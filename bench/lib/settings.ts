@@ -1,3 +1,5 @@
+import { productionNodeFlags } from './proxy.js';
+
 /** Everything a run can be told through the environment; BENCH_QUICK=1 is a smoke run. */
 export interface Settings {
   quick: boolean;
@@ -31,7 +33,7 @@ export interface Settings {
   soakSec: number;
   soakRps: number;
   soakExportEverySec: number;
-  /** Extra node flags for the proxy processes (BENCH_PROXY_NODE_FLAGS, space-separated). */
+  /** Node flags for the proxy processes: the Dockerfile's NODE_OPTIONS unless BENCH_PROXY_NODE_FLAGS (space-separated) says otherwise. */
   proxyNodeFlags: string[];
   /** Keep the temp dir (for debugging). */
   keepTemp: boolean;
@@ -90,7 +92,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     soakSec: num(env, 'BENCH_SOAK_S', quick ? 90 : 600),
     soakRps: num(env, 'BENCH_SOAK_RPS', 200),
     soakExportEverySec: num(env, 'BENCH_SOAK_EXPORT_EVERY_S', 20),
-    proxyNodeFlags: (env.BENCH_PROXY_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+    proxyNodeFlags: env.BENCH_PROXY_NODE_FLAGS !== undefined ? env.BENCH_PROXY_NODE_FLAGS.split(/\s+/).filter(Boolean) : productionNodeFlags(),
     keepTemp: env.BENCH_KEEP_TEMP === '1',
   };
 }

@@ -66,7 +66,7 @@ export async function soak(ctx: BenchContext): Promise<SectionResult> {
     }, 1000);
     const heapTimer = setInterval(() => {
       const sample = samples.at(-1);
-      if (sample && !sample.busy) void heapOf(proxy.url).then((h) => { sample.heap = h; }, () => undefined);
+      if (sample) void heapOf(proxy.url).then((h) => { sample.heap = h; }, () => undefined);
     }, 5000);
     try {
       while (Date.now() - t0 < s.soakSec * 1000) {
@@ -98,16 +98,16 @@ export async function soak(ctx: BenchContext): Promise<SectionResult> {
     const rows: (string | number)[][] = [];
     const step = Math.max(10, Math.round(s.soakSec / 12));
     for (let from = 0; from < s.soakSec; from += step) {
-      const inWindow = idle.filter((x) => x.t >= from && x.t < from + step);
+      const inWindow = samples.filter((x) => x.t >= from && x.t < from + step);
       const h = inWindow.filter((x) => x.heap).at(-1)?.heap;
-      rows.push([`${from}-${from + step} s`, fmt(median(inWindow.map((x) => x.rssMB))), fmt(h?.totalMB), fmt(h?.usedMB), fmt(h?.newSpaceMB), fmt(h?.oldSpaceMB), fmt(h?.externalMB),
+      rows.push([`${from}-${from + step} s`, fmt(median(inWindow.filter((x) => !x.busy).map((x) => x.rssMB))), fmt(Math.max(...inWindow.map((x) => x.rssMB))), fmt(h?.totalMB), fmt(h?.usedMB), fmt(h?.newSpaceMB), fmt(h?.oldSpaceMB), fmt(h?.externalMB),
         exports.filter((e) => e.startedAt >= from && e.startedAt < from + step).length]);
     }
     return {
       name: 'soak',
       tables: [{
         title: `6. Soak: ${s.soakSec} s of GETs (~${s.soakRps} req/s, ${connections} conns) through a fresh proxy, an export of a 1 GiB volume every ${s.soakExportEverySec} s`,
-        header: ['window', 'idle RSS MB', 'heap total MB', 'heap used MB', 'new space MB', 'old space MB', 'external MB', 'exports started'],
+        header: ['window', 'idle RSS MB', 'max RSS MB', 'heap total MB', 'heap used MB', 'new space MB', 'old space MB', 'external MB', 'exports started'],
         rows,
         notes: [`proxy node flags: ${s.proxyNodeFlags.join(' ') || '(none)'}; export wall ${fmt(median(exports.map((e) => e.sec)), 2)} s median;`
           + ` GET p50 ${fmt(gets.p50, 2)} ms, p99 ${fmt(gets.p99, 2)} ms`],
