@@ -1,13 +1,18 @@
 import type { CinderSnapshot, CinderVolume } from '../cinder/types.js';
+import { GiB } from '../constants.js';
 import type { CinderFault } from '../errors.js';
 import type { Job, JobParams, NewJob, ResourceType, StateStore } from '../state/types.js';
 import type { ActionDeps, ActionResult } from './types.js';
 
-const GIB = 1024 ** 3;
-
 /** The status a client sees: a job in progress (or a failed import) overrides what Cinder says. */
 export function effectiveStatus(store: StateStore, type: ResourceType, resource: CinderVolume | CinderSnapshot): string {
   return store.overlay(type, resource.id).status ?? resource.status;
+}
+
+/** The project a job records: the URL's, else the one Cinder names (admins see `os-vol-tenant-attr:tenant_id`). */
+export function jobProject(projectId: string | null, volume: CinderVolume): string {
+  const owner = volume['os-vol-tenant-attr:tenant_id'];
+  return projectId ?? (typeof owner === 'string' ? owner : '');
 }
 
 /** The job parameters every kind takes from the volume whose data it moves. */
@@ -21,7 +26,7 @@ export function volumeParams(volume: CinderVolume, sizeGiB: number = volume.size
 }
 
 export function bytesFor(params: JobParams): number {
-  return params.sizeGiB * GIB;
+  return params.sizeGiB * GiB;
 }
 
 /**

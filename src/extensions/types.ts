@@ -1,17 +1,7 @@
 import type { Config } from '../config/schema.js';
-import type { CallerContext, CinderApi } from '../cinder/types.js';
+import type { CallerContext, CinderApi, ExtensionDescription } from '../cinder/types.js';
 import type { Logger } from '../log.js';
 import type { JobEngine, StateStore } from '../state/types.js';
-
-/** One entry of Cinder's extension list. */
-export interface ExtensionDescription {
-  alias: string;
-  name: string;
-  namespace: string;
-  updated: string;
-  description: string;
-  links: unknown[];
-}
 
 /** What an action handler works with. */
 export interface ActionDeps {
@@ -22,7 +12,8 @@ export interface ActionDeps {
 }
 
 export interface ActionRequest {
-  projectId: string;
+  /** Null for Cinder's project-less URL form: the job then records the project the resource belongs to. */
+  projectId: string | null;
   /** The volume or snapshot id from the path. */
   resourceId: string;
   /** The value under the action key (`null`, an object, a string ...), as the caller sent it. */

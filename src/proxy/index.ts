@@ -11,15 +11,15 @@ import { smallRequest } from '../cinder/request.js';
 import type { UpstreamVersions } from '../cinder/versions.js';
 import type { ForwardOptions, Forwarder } from './contract.js';
 import { outgoingHeaders, publicOrigin } from './headers.js';
-import { callerVersionOf, parseApiPath, pathOf } from './paths.js';
+import { decodePath, encodeSegment, upstreamTarget, type CinderTarget } from '../cinder/path.js';
 import { sendAnswer } from './answer.js';
 import { sendFault } from './respond.js';
 import { installLeanPass, type LeanPassOptions, type UpstreamCall } from './forward-pass.js';
 import { upstreamPath } from './upstream-path.js';
-import { selectRewrites, type ExtensionDescription, type Rewrite, type RewriteContext } from './rewrites/index.js';
+import type { ExtensionDescription } from '../cinder/types.js';
+import { selectRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
 
 export type { ForwardOptions, Forwarder } from './contract.js';
-export type { ExtensionDescription } from './rewrites/index.js';
 
 /** JSON answers up to this size are rewritten; larger ones pass untouched (a detail list of 10 000 volumes is ~15 MiB). */
 export const DEFAULT_MAX_REWRITE_BYTES = 32 * 1024 * 1024;
@@ -129,17 +129,16 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   }
 
   function start(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, translated: boolean, v2ByTranslation: boolean): void {
-    const url = req.url ?? '/';
-    const path = pathOf(url);
+    const url = upstreamTarget(req.url);
+    const { target } = options;
     const origin = publicOrigin(req, base.host);
     const ctx: RewriteContext = {
-      method: req.method ?? 'GET', path, api: parseApiPath(path), translated, v2ByTranslation,
+      method: target.method, target, translated, v2ByTranslation,
       injectBackupStatus: options.injectBackupStatus, overlay: (type, id) => store.overlay(type, id),
       extensions: deps.extensions, publicBase: `${origin.proto}://${origin.host}`,
     };
     const rewrites = selectRewrites(ctx, deps.rewrites);
-    const upstreamUrl = translated ? url.replace(/^\/v2(?=\/|$|\?)/, '/v3') : url;
-    const upstream = upstreamPath(prefix, upstreamUrl);
+    const upstream = upstreamPath(prefix, translated ? asV3(url, target) : url);
     if (debugging) {
       options.log.logger.child({ module: 'proxy' }).debug({ method: req.method, url, upstream, translated,
         rewrites: rewrites.map((r) => r.name) }, 'forwarding');
@@ -158,9 +157,9 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): void {
-    const path = pathOf(req.url);
-    const callerVersion = callerVersionOf(path);
-    if (callerVersion !== 'v2' && path !== '/') {
+    const callerVersion = options.target.version;
+    // only /v2 requests and the root version list depend on whether the upstream serves v2
+    if (callerVersion !== 'v2' && !(callerVersion === null && options.target.versionDocument)) {
       start(req, res, options, false, false);
       return;
     }
@@ -195,3 +194,16 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     close: () => agent.destroy(),
   };
 }
+
+/**
+ * A /v2 target as the v3 one Cinder reads the same way. The literal `/v2` prefix is swapped in place (the rest
+ * is sent as the caller wrote it); any other spelling of it (`//v2`, `/%762`) is sent in its decoded form,
+ * segment by segment encoded again.
+ */
+function asV3(url: string, target: CinderTarget): string {
+  if (/^\/v2(?=\/|$|\?)/.test(url)) return `/v3${url.slice(3)}`;
+  const q = url.indexOf('?');
+  const segments = decodePath(target.rawPath).replace(/\/{2,}/g, '/').split('/').slice(2);
+  return `/v3${segments.map((s) => `/${encodeSegment(s)}`).join('')}${q === -1 ? '' : url.slice(q)}`;
+}
+

@@ -1,11 +1,13 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { ProxyServer } from 'http-proxy-3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { installLeanPass } from '../../src/proxy/forward-pass.js';
 import { upstreamPath } from '../../src/proxy/upstream-path.js';
-import { flakyKeepAlive, onCleanup, request, testConfig } from './helpers.js';
-import { startProxy } from './harness.js';
+import { flakyKeepAlive } from '../helpers/fake-cinder.js';
+import { request } from '../helpers/http.js';
+import { startProxy } from '../helpers/proxy-harness.js';
+import { closeServer, listen, testConfig } from '../helpers/servers.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 
@@ -15,13 +17,13 @@ const viaUrl = (prefix: string, url: string) => {
   return u.pathname + u.search;
 };
 
-/** An upstream of our own whose handler the test drives step by step. */
+/** An upstream of our own whose handler the test drives step by step (IPv4 through the shared helper, or IPv6). */
 async function upstream(handler: http.RequestListener, host = '127.0.0.1'): Promise<string> {
   const server = http.createServer(handler);
+  if (host === '127.0.0.1') return (await listen(server)).url;
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  onCleanup(() => { server.closeAllConnections(); return new Promise<void>((resolve) => server.close(() => resolve())); });
-  const { port } = server.address() as { port: number };
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  onTestFinished(() => closeServer(server));
+  return `http://[${host}]:${(server.address() as { port: number }).port}`;
 }
 
 describe('the lean web pass in http-proxy-3', () => {
@@ -77,7 +79,7 @@ describe('the lean web pass in http-proxy-3', () => {
   it('sends a held body again when a stale keep-alive connection drops it', async () => {
     const flaky = await flakyKeepAlive();
     const held = Buffer.from('{"os-extend": {"new_size": 2}}');
-    const proxy = await startProxy(testConfig(flaky.url), { bodyFor: (req) => (req.method === 'PUT' ? (req.resume(), held) : undefined) });
+    const proxy = await startProxy(testConfig(flaky.url), { bodyFor: (req: http.IncomingMessage) => (req.method === 'PUT' ? (req.resume(), held) : undefined) });
     expect((await request(`${proxy.url}/v3/${P}/types`)).status).toBe(200);
     const put = await request(`${proxy.url}/v3/${P}/volumes/v1/metadata`, { method: 'PUT', body: held });
     expect(put.status).toBe(200);

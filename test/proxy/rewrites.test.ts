@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ResourceOverlay, ResourceType } from '../../src/state/types.js';
-import { parseApiPath } from '../../src/proxy/paths.js';
+import { parseTarget } from '../helpers/target.js';
 import { REWRITES, acceptsStatus, applyRewrites, selectRewrites } from '../../src/proxy/rewrites/index.js';
 import { snapshotOverlay, volumeOverlay } from '../../src/proxy/rewrites/resources.js';
 import { extensionList } from '../../src/proxy/rewrites/extensions.js';
 import { rewriteLinks, v2Links, v3HrefToV2 } from '../../src/proxy/rewrites/links.js';
 import { versionDiscovery } from '../../src/proxy/rewrites/versions.js';
 import type { RewriteContext } from '../../src/proxy/rewrites/types.js';
-import { fixtureJson } from './helpers.js';
-import { WRS_EXTENSIONS } from './harness.js';
+import { fixtureJson } from '../helpers/fixtures.js';
+import { WRS_EXTENSIONS } from '../helpers/proxy-harness.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 const VOL = '094098e3-67cd-4a57-a683-a518cb8020db';
@@ -18,7 +18,7 @@ const NONE: ResourceOverlay = { backupStatus: null, status: null, progress: null
 function ctx(method: string, path: string, extra: Partial<RewriteContext> = {},
   overlays: Record<string, ResourceOverlay> = {}): RewriteContext {
   return {
-    method, path, api: parseApiPath(path), translated: false, v2ByTranslation: false, injectBackupStatus: true,
+    method, target: parseTarget(method, path), translated: false, v2ByTranslation: false, injectBackupStatus: true,
     overlay: (type: ResourceType, id: string) => overlays[`${type}:${id}`] ?? NONE,
     extensions: WRS_EXTENSIONS, publicBase: 'http://proxy.example:9776', ...extra,
   };
