@@ -27,15 +27,6 @@ export interface SharedCinder {
   startedHere: boolean;
 }
 
-function parseEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('export ')) continue;
-    for (const m of line.slice(7).matchAll(/([A-Z0-9_]+)=('[^']*'|\S+)/g)) out[m[1]!] = m[2]!.replace(/^'|'$/g, '');
-  }
-  return out;
-}
-
 /**
  * The Cinder of scripts/cinder-dev, started (in the e2e tests' mode, so nobody restarts it afterwards) only when
  * it is not up; never stopped. Call with the lock held.
@@ -50,9 +41,11 @@ export async function sharedCinder(): Promise<SharedCinder> {
       timeoutMs: 900_000,
     });
   }
-  const env = parseEnv((await run('bash', [script, 'env'])).stdout);
-  const projectId = env.CINDER_PROJECT_ID;
-  const url = env.CINDER_NOAUTH_URL ?? (env.CINDER_AUTH === 'noauth' ? env.CINDER_URL : undefined);
+  // the shell reads its own exports: one line per variable asked for
+  const names = ['CINDER_PROJECT_ID', 'CINDER_NOAUTH_URL', 'CINDER_AUTH', 'CINDER_URL'] as const;
+  const printed = await run('bash', ['-c', `eval "$(bash '${script}' env)" && printf '%s\\n' ${names.map((n) => `"\${${n}:-}"`).join(' ')}`]);
+  const [projectId, noauthUrl, auth, cinderUrl] = printed.stdout.split('\n');
+  const url = noauthUrl || (auth === 'noauth' ? cinderUrl : undefined);
   if (!projectId || !url) throw new Error('scripts/cinder-dev env names no noauth cinder-api (CINDER_NOAUTH_URL) and project');
   return { url, token: `admin:${projectId}`, projectId, startedHere: !up };
 }
