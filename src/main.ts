@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -9,12 +9,14 @@ import { createUpstreamVersions } from './cinder/versions.js';
 import { loadConfigFile, type ConfigOverrides } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createEngine } from './export/engine.js';
+import { dirModeFor, ensureDirSync, PRIVATE_DIR_MODE } from './file-modes.js';
 import { extensionDescriptions } from './extensions/index.js';
 import { createLogger, type Logger } from './log.js';
 import { createForwarder } from './proxy/index.js';
 import { createApp } from './server/app.js';
 import { stopListening } from './server/lifecycle.js';
 import { CachedStateStore } from './state/cached-store.js';
+import { holdProcessLock } from './state/process-lock.js';
 import { SqliteStateStore } from './state/sqlite-store.js';
 
 export interface RunningProxy {
@@ -28,19 +30,24 @@ export interface RunningProxy {
 /** The composition root: build every collaborator from the config, recover old jobs, listen. */
 export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
   const log = logger.child({ module: 'main' });
-  mkdirSync(config.dataDir, { recursive: true });
-  const store = new CachedStateStore(new SqliteStateStore(join(config.dataDir, 'state.sqlite')), config.state.cacheEntries);
+  ensureDirSync(config.dataDir, PRIVATE_DIR_MODE);
+  const statePath = join(config.dataDir, 'state.sqlite');
+  // the embedded state belongs to one process (a second one would fail the first one's jobs on start);
+  // taken before the store opens or recover() runs. A shared database store needs no such lock.
+  const lock = holdProcessLock(statePath);
+  const store = new CachedStateStore(new SqliteStateStore(statePath), config.state.cacheEntries);
   const versions = createUpstreamVersions({ config, logger });
   const cinder = createCinderClient({ config, logger, versions });
   const forwarder = createForwarder({ config, store, logger, versions, extensions: extensionDescriptions() });
   const engine = createEngine({ config, store, logger });
-  const closeAll = () => { forwarder.close(); cinder.close(); versions.close(); store.close(); };
+  const closeAll = () => { forwarder.close(); cinder.close(); versions.close(); store.close(); lock.release(); };
   let server: Server;
   let draining = false;
   try {
     await engine.recover();
     try {
-      mkdirSync(join(config.exportDir, 'temp'), { recursive: true });
+      ensureDirSync(config.exportDir, dirModeFor(config.engine.fileMode));
+      ensureDirSync(join(config.exportDir, 'temp'), PRIVATE_DIR_MODE);
     } catch (err) {
       // the API keeps serving; exports fail (and say why) until the directory is usable
       log.warn({ exportDir: config.exportDir, err: (err as Error).message }, 'export directory is not usable');
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
   try {
     proxy = await startProxy(config, logger);
   } catch (err) {
-    logger.fatal({ err }, 'cannot start');
+    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
   const stop = (signal: string) => {
