@@ -20,11 +20,12 @@ import { importSection } from './sections/import.js';
 import { memory } from './sections/memory.js';
 import { passthrough } from './sections/passthrough.js';
 import { rewrite } from './sections/rewrite.js';
+import { sparseSection } from './sections/sparse.js';
 import { cinder } from './sections/cinder.js';
 import { soak } from './sections/soak.js';
 
 const SECTIONS: Record<SectionName, (ctx: BenchContext) => Promise<SectionResult>> = {
-  passthrough, rewrite, export: exportSection, import: importSection, memory, cinder, soak,
+  passthrough, rewrite, export: exportSection, import: importSection, memory, sparse: sparseSection, cinder, soak,
 };
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
