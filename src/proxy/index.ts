@@ -11,11 +11,10 @@ import { smallRequest } from '../cinder/request.js';
 import type { UpstreamVersions } from '../cinder/versions.js';
 import type { ForwardOptions, Forwarder } from './contract.js';
 import { outgoingHeaders, publicOrigin } from './headers.js';
-import { decodePath, encodeSegment, upstreamTarget, type CinderTarget } from '../cinder/path.js';
+import { decodePath, encodeSegment, upstreamPath, upstreamTarget, type CinderTarget } from '../cinder/path.js';
 import { sendAnswer } from './answer.js';
 import { sendFault } from './respond.js';
 import { installLeanPass, type LeanPassOptions, type UpstreamCall } from './forward-pass.js';
-import { upstreamPath } from './upstream-path.js';
 import type { ExtensionDescription } from '../cinder/types.js';
 import { selectRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
 

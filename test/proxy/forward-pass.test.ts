@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ProxyServer } from 'http-proxy-3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { installLeanPass } from '../../src/proxy/forward-pass.js';
-import { upstreamPath } from '../../src/proxy/upstream-path.js';
+import { upstreamPath } from '../../src/cinder/path.js';
 import { flakyKeepAlive } from '../helpers/fake-cinder.js';
 import { request } from '../helpers/http.js';
 import { startProxy } from '../helpers/proxy-harness.js';
