@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { Config } from '../config/schema.js';
+import { fault } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createUpstreamAgent } from './agent.js';
 import { encodeSegment } from './path.js';
@@ -64,10 +65,12 @@ export function createCinderClient({ config, logger, versions }: CinderClientDep
 
   return {
     async getVolume(projectId, volumeId, caller) {
+      nameable('Volume', projectId, volumeId);
       const doc = await getJson(projectId, `/volumes/${seg(volumeId)}`, caller);
       return objectAt<CinderVolume>(doc, 'volume');
     },
     async getSnapshot(projectId, snapshotId, caller) {
+      nameable('Snapshot', projectId, snapshotId);
       const doc = await getJson(projectId, `/snapshots/${seg(snapshotId)}`, caller);
       return objectAt<CinderSnapshot>(doc, 'snapshot');
     },
@@ -80,6 +83,14 @@ export function createCinderClient({ config, logger, versions }: CinderClientDep
     },
     close: () => agent.destroy(),
   };
+}
+
+/**
+ * A `.` or `..` segment cannot be sent: URL resolves it away (`/snapshots/..` is the project's root), so
+ * the proxy would ask about another resource. No volume or snapshot has such an id: Cinder's 404.
+ */
+function nameable(what: 'Volume' | 'Snapshot', projectId: string | null, id: string): void {
+  if ([projectId, id].some((s) => s === '.' || s === '..')) throw fault('resourceNotFound', { what, id });
 }
 
 function objectAt<T>(doc: unknown, key: string): T {
