@@ -67,12 +67,12 @@ export function createCinderClient({ config, logger, versions }: CinderClientDep
     async getVolume(projectId, volumeId, caller) {
       nameable('Volume', projectId, volumeId);
       const doc = await getJson(projectId, `/volumes/${seg(volumeId)}`, caller);
-      return objectAt<CinderVolume>(doc, 'volume');
+      return objectAt<CinderVolume>(doc, 'volume', 'Volume', volumeId);
     },
     async getSnapshot(projectId, snapshotId, caller) {
       nameable('Snapshot', projectId, snapshotId);
       const doc = await getJson(projectId, `/snapshots/${seg(snapshotId)}`, caller);
-      return objectAt<CinderSnapshot>(doc, 'snapshot');
+      return objectAt<CinderSnapshot>(doc, 'snapshot', 'Snapshot', snapshotId);
     },
     async listVolumeSnapshots(projectId, volumeId, caller) {
       const doc = await getJson(projectId, `/snapshots?volume_id=${seg(volumeId)}`, caller);
@@ -93,8 +93,13 @@ function nameable(what: 'Volume' | 'Snapshot', projectId: string | null, id: str
   if ([projectId, id].some((s) => s === '.' || s === '..')) throw fault('resourceNotFound', { what, id });
 }
 
-function objectAt<T>(doc: unknown, key: string): T {
+/**
+ * The resource out of a show answer. A 2xx without it (`/snapshots/detail` is Cinder's list, not a
+ * snapshot named "detail") means no such resource: Cinder's own 404 for that id, as its router answers
+ * a POST to `/snapshots/detail/action`.
+ */
+function objectAt<T>(doc: unknown, key: string, what: 'Volume' | 'Snapshot', id: string): T {
   const value = (doc as Record<string, unknown> | null)?.[key];
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`upstream answer has no "${key}" object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fault('resourceNotFound', { what, id });
   return value as T;
 }

@@ -35,3 +35,17 @@ describe('an id of . or .. in an extension action', () => {
     expect(h.engine.submitted).toEqual([]);
   });
 });
+
+// found by the same test: GET /snapshots/detail is Cinder's list; an action on "detail" was a 500 of our own
+describe('an id that names a collection route (detail)', () => {
+  it.each([
+    ['snapshots', 'wrs-snapshot:os-export_snapshot', 'Snapshot'],
+    ['volumes', 'wrs-volume:os-volume_export', 'Volume'],
+  ])('%s/detail/action is Cinder\'s 404 for that id', async (kind, action, what) => {
+    const h = await startHarness();
+    const res = await post(h.url, `/v2/${PROJECT}/${kind}/detail/action`, JSON.stringify({ [action]: {} }));
+    expect(res.status).toBe(404);
+    expect(res.json).toEqual({ itemNotFound: { code: 404, message: `${what} detail could not be found.` } });
+    expect(h.engine.submitted).toEqual([]);
+  });
+});
