@@ -20,9 +20,10 @@ import { importSection } from './sections/import.js';
 import { memory } from './sections/memory.js';
 import { passthrough } from './sections/passthrough.js';
 import { rewrite } from './sections/rewrite.js';
+import { sparseSection } from './sections/sparse.js';
 
 const SECTIONS: Record<SectionName, (ctx: BenchContext) => Promise<SectionResult>> = {
-  passthrough, rewrite, export: exportSection, import: importSection, memory,
+  passthrough, rewrite, export: exportSection, import: importSection, memory, sparse: sparseSection,
 };
 
 const out = (s: string) => process.stdout.write(`${s}\n`);

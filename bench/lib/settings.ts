@@ -15,6 +15,12 @@ export interface Settings {
   volumeGiB: number;
   /** Sparse volume exported through the proxy for the memory figure. */
   sparseGiB: number;
+  /** Sparse section: volume size, number of random runs and their size (the 40 GiB holding 5 x 64 MiB). */
+  sparseVolumeGiB: number;
+  sparseRuns: number;
+  sparseRunMiB: number;
+  /** Sparse section: also 1 TiB holding 20 GiB (the Ceph anchor); needs ~65 GB free and a quiet machine. */
+  sparseHuge: boolean;
   /** Volumes in the big volumes/detail answer of the rewrite section. */
   rewriteVolumes: number;
   /** Run the engine at gzip level 6 too (the original's level). */
@@ -27,7 +33,7 @@ export interface Settings {
   keepTemp: boolean;
 }
 
-export const ALL_SECTIONS = ['passthrough', 'rewrite', 'export', 'import', 'memory'] as const;
+export const ALL_SECTIONS = ['passthrough', 'rewrite', 'export', 'import', 'memory', 'sparse'] as const;
 export type SectionName = (typeof ALL_SECTIONS)[number];
 
 function num(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
@@ -71,6 +77,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     pacedRps: env.BENCH_PACED_RPS ? num(env, 'BENCH_PACED_RPS', 2000) : undefined,
     volumeGiB,
     sparseGiB: num(env, 'BENCH_SPARSE_GIB', quick ? 1 : 4),
+    sparseVolumeGiB: num(env, 'BENCH_SPARSE_VOLUME_GIB', quick ? 4 : 40),
+    sparseRuns: num(env, 'BENCH_SPARSE_RUNS', 5),
+    sparseRunMiB: num(env, 'BENCH_SPARSE_RUN_MIB', quick ? 8 : 64),
+    sparseHuge: env.BENCH_SPARSE_HUGE !== undefined ? env.BENCH_SPARSE_HUGE === '1' : !quick,
     rewriteVolumes: num(env, 'BENCH_REWRITE_VOLUMES', 1000),
     engineLevel6: env.BENCH_ENGINE_LEVEL6 !== undefined ? env.BENCH_ENGINE_LEVEL6 === '1' : !quick,
     runtime,
