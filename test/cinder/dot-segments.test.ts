@@ -19,20 +19,33 @@ function post(base: string, path: string, body: string): Promise<{ status: numbe
 }
 
 // found by test/server/hostile-input.test.ts: `/snapshots/..` went upstream as GET /v3/<project>/ (URL
-// resolves dot segments, even written %2E%2E), whose empty 202 came back as the proxy's own 502
+// resolves dot segments, even written %2E%2E), whose empty 202 came back as the proxy's own 502. The
+// forwarder resolves them before Cinder sees the path, so the parser reads the resolved path too: such a
+// request is no extension action but a POST to `/<project>/action`, Cinder's to answer
 describe('an id of . or .. in an extension action', () => {
   it.each([
-    ['snapshots', 'wrs-snapshot:os-export_snapshot', 'Snapshot'],
-    ['volumes', 'wrs-volume:os-volume_export', 'Volume'],
-  ])('%s/../action is Cinder\'s 404 for that id, and nothing else is asked upstream', async (kind, action, what) => {
+    ['snapshots', 'wrs-snapshot:os-export_snapshot'],
+    ['volumes', 'wrs-volume:os-volume_export'],
+  ])('%s/../action is the path it resolves to, forwarded as such; no job', async (kind, action) => {
     const h = await startHarness();
-    for (const id of ['..', '.']) {
+    for (const id of ['..', '.', '%2E%2e']) {
       const res = await post(h.url, `/v2/${PROJECT}/${kind}/${id}/action`, JSON.stringify({ [action]: {} }));
-      expect(res.status).toBe(404);
-      expect(res.json).toEqual({ itemNotFound: { code: 404, message: `${what} ${id} could not be found.` } });
+      expect(res.status).toBe(202);
     }
-    expect(h.fake.requests.filter((r) => r.url !== '/')).toEqual([]);
+    const where = (id: string) => (id === '.' ? `/v3/${PROJECT}/${kind}/action` : `/v3/${PROJECT}/action`);
+    expect(h.fake.requests.filter((r) => r.url !== '/').map((r) => `${r.method} ${r.url}`))
+      .toEqual(['..', '.', '%2E%2e'].map((id) => `POST ${where(id)}`));
     expect(h.engine.submitted).toEqual([]);
+  });
+
+  it('answers Cinder\'s 404 when a body names a volume . or .. (nothing asked upstream for it)', async () => {
+    const h = await startHarness();
+    await h.store.createJob({ kind: 'volume-export', resourceType: 'volume', resourceId: '..', projectId: PROJECT, bytesTotal: 1,
+      params: { volumeId: '..', sizeGiB: 1, host: null }, backupStatus: [] });
+    const res = await post(h.url, `/v3/${PROJECT}/snapshots`, JSON.stringify({ snapshot: { volume_id: '..' } }));
+    expect(res.status).toBe(404);
+    expect(res.json).toEqual({ itemNotFound: { code: 404, message: 'Volume .. could not be found.' } });
+    expect(h.fake.requests.filter((r) => r.url !== '/')).toEqual([]);
   });
 });
 

@@ -12,8 +12,8 @@ beforeEach(async () => { h = await startHarness(); });
 const P = PROJECT;
 const V = VOLUME_ID;
 
-function holdVolume(): void {
-  const job = h.store.createJob({ kind: 'volume-export', resourceType: 'volume', resourceId: V, projectId: P, bytesTotal: 100,
+async function holdVolume(): Promise<void> {
+  const job = await h.store.createJob({ kind: 'volume-export', resourceType: 'volume', resourceId: V, projectId: P, bytesTotal: 100,
     params: { volumeId: V, sizeGiB: 1, host: null }, backupStatus: [
       { resourceType: 'volume', resourceId: V, backupStatus: 'Export started at 2026-12-01 10:00:00' }] });
   expect(job).not.toBeNull();
@@ -47,7 +47,7 @@ const ACTIONS = [
 
 describe('while a job holds the volume, every URL form of a change is refused', () => {
   it.each(DELETES)('DELETE %s', async (path) => {
-    holdVolume();
+    await holdVolume();
     const res = await request(`${h.url}${path}`, { method: 'DELETE', headers: { 'x-auth-token': TOKEN } });
     expect(res.status).toBe(400);
     expect(res.json().badRequest.message).toMatch(/^Invalid volume: /);
@@ -55,7 +55,7 @@ describe('while a job holds the volume, every URL form of a change is refused', 
   });
 
   it.each(ACTIONS)('POST %s os-extend', async (path) => {
-    holdVolume();
+    await holdVolume();
     const res = await request(`${h.url}${path}`, { method: 'POST', headers: jsonHeaders(TOKEN), body: '{"os-extend": {"new_size": 2}}' });
     expect(res.status).toBe(400);
     expect(res.json().badRequest.message).toMatch(/^Invalid volume: /);
@@ -63,14 +63,14 @@ describe('while a job holds the volume, every URL form of a change is refused', 
   });
 
   it('refuses a GET that Cinder routes as DELETE (_method in the query)', async () => {
-    holdVolume();
+    await holdVolume();
     const res = await request(`${h.url}/v3/${P}/volumes/${V}?_method=DELETE`, { headers: { 'x-auth-token': TOKEN } });
     expect(res.status).toBe(400);
     expect(changesUpstream()).toEqual([]);
   });
 
   it('refuses a form-encoded POST, whose method Cinder may take from the body', async () => {
-    holdVolume();
+    await holdVolume();
     const res = await request(`${h.url}/v3/${P}/volumes/${V}`, { method: 'POST', body: '_method=DELETE',
       headers: { 'x-auth-token': TOKEN, 'content-type': 'application/x-www-form-urlencoded' } });
     expect(res.status).toBe(400);
@@ -81,7 +81,7 @@ describe('while a job holds the volume, every URL form of a change is refused', 
 
   it('refuses an unknown change under a held snapshot', async () => {
     h.fake.addSnapshot();
-    const job = h.store.createJob({ kind: 'snapshot-export', resourceType: 'snapshot', resourceId: SNAPSHOT_ID, projectId: P,
+    const job = await h.store.createJob({ kind: 'snapshot-export', resourceType: 'snapshot', resourceId: SNAPSHOT_ID, projectId: P,
       bytesTotal: 1, params: { volumeId: V, snapshotId: SNAPSHOT_ID, sizeGiB: 1, host: null }, backupStatus: [] });
     expect(job).not.toBeNull();
     const res = await request(`${h.url}/v3/${P}/snapshots/${SNAPSHOT_ID}/unknown`, { method: 'PATCH', headers: { 'x-auth-token': TOKEN } });
@@ -90,14 +90,14 @@ describe('while a job holds the volume, every URL form of a change is refused', 
   });
 
   it('lets the caller\'s own 404 through first (no 400 about a volume the caller may not see)', async () => {
-    holdVolume();
+    await holdVolume();
     h.fake.volumes.delete(V);
     const res = await request(`${h.url}/v3/volumes/${V}/unknown`, { method: 'POST', headers: { 'x-auth-token': TOKEN } });
     expect(res.status).toBe(404);
   });
 
   it('forwards names, descriptions and metadata (they never touch the data), and changes on other volumes', async () => {
-    holdVolume();
+    await holdVolume();
     const other = '11111111-2222-4333-8444-555555555555';
     for (const [method, path] of [['PUT', `/v3/${P}/volumes/${V}`], ['PUT', `/v3/${P}/volumes/${V}/metadata/k`],
       ['DELETE', `/v3/${P}/volumes/${other}.json`], ['POST', `/v3/volumes/${other}/unknown`]] as const) {
@@ -115,20 +115,20 @@ describe('every URL form of a read shows the job', () => {
     `/v3/volumes/${V}`,
     `/v3/volumes/${V}.json?x=1`,
   ])('GET %s', async (path) => {
-    holdVolume();
+    await holdVolume();
     const res = await request(`${h.url}${path}`, { headers: { 'x-auth-token': TOKEN } });
     expect(res.status).toBe(200);
     expect(res.json().volume).toMatchObject({ status: 'exporting', 'wrs-volume:backup_status': 'Export started at 2026-12-01 10:00:00' });
   });
 
   it.each([`/v3/${P}/volumes/detail.json`, `/v3/volumes/detail`])('GET %s', async (path) => {
-    holdVolume();
+    await holdVolume();
     const res = await request(`${h.url}${path}`, { headers: { 'x-auth-token': TOKEN } });
     expect(res.json().volumes[0]).toMatchObject({ id: V, status: 'exporting' });
   });
 
   it('shows the job through a PUT that Cinder routes as GET (_method in the query)', async () => {
-    holdVolume();
+    await holdVolume();
     const res = await request(`${h.url}/v3/${P}/volumes/${V}?_method=GET`, { method: 'PUT', headers: { 'x-auth-token': TOKEN } });
     expect(res.json().volume.status).toBe('exporting');
   });
@@ -155,7 +155,7 @@ describe('the extensions under every URL form', () => {
 
 describe('dot segments, which the forwarder resolves before Cinder sees the path', () => {
   it('refuses a DELETE that resolves to the held volume, and overlays a GET that does', async () => {
-    holdVolume();
+    await holdVolume();
     const del = await request(`${h.url}/v3/${P}/snapshots/../volumes/${V}`, { method: 'DELETE', headers: { 'x-auth-token': TOKEN } });
     expect(del.status).toBe(400);
     expect(changesUpstream()).toEqual([]);
