@@ -36,6 +36,10 @@ export const ERRORS = {
   snapshotNotFound: { status: 404, message: 'Snapshot {id} could not be found.' },
   extensionNotFound: { status: 404, message: 'Extension {alias} could not be found.' },
   notFound: { status: 404, message: 'The resource could not be found.' },
+  /** The admin endpoint (operator CLI). */
+  jobNotFound: { status: 404, message: 'Job {id} could not be found.' },
+  jobFinished: { status: 409, message: 'Job {id} has already finished ({state}).' },
+  badMethod: { status: 405, message: 'Method {method} is not allowed on {path}.' },
   bodyTooLarge: { status: 413, message: 'Request is too large.' },
   exportDirUnavailable: { status: 500, message: 'Export directory {dir} is not usable: {reason}' },
   internal: { status: 500, message: 'The server has either erred or is incapable of performing the requested operation.' },

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * The pause is abortable, so a throttled job still stops at once.
  */
 export async function* meter(input: AsyncIterable<Buffer>, opts: { bytesPerSec: number; signal: AbortSignal;
-  onBytes?: (total: number) => void }): AsyncGenerator<Buffer> {
+  onBytes?: (total: number, chunk: number) => void }): AsyncGenerator<Buffer> {
   const start = performance.now();
   let total = 0;
   for await (const chunk of input) {
@@ -16,7 +16,7 @@ export async function* meter(input: AsyncIterable<Buffer>, opts: { bytesPerSec: 
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait, undefined, { signal: opts.signal });
     }
-    opts.onBytes?.(total);
+    opts.onBytes?.(total, chunk.length);
     yield chunk;
   }
 }

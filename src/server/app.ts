@@ -27,6 +27,8 @@ export interface AppDeps {
   logger: Logger;
   /** True once shutdown began: new jobs are refused with 503, everything else is still served. */
   draining?: () => boolean;
+  /** Built by the composition root when the engine reports into them too; else made here. */
+  metrics?: Metrics;
 }
 
 export interface ProxyApp {
@@ -45,7 +47,7 @@ export interface ProxyApp {
 export function createApp(deps: AppDeps): ProxyApp {
   const logger = deps.logger.child({ module: 'server' });
   const serverLog: LoggerSource = { logger };
-  const metrics = createMetrics(deps.store);
+  const metrics = deps.metrics ?? createMetrics(deps.store);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -56,7 +58,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     const route = ops ? undefined : classify(req.method, req.url);
     logCompletion(req, res, ctx, (status) => metrics.countRequest(route?.kind ?? 'ops', status));
     if (!route) { app(req, res); return; }
-    handle(deps, req, res, route, ctx).catch((err: unknown) => {
+    handle(deps, metrics, req, res, route, ctx).catch((err: unknown) => {
       if (res.destroyed) { ctx.logger.info({ err: (err as Error).message }, 'client went away'); return; }
       const rejected = err instanceof BodyRejected;
       sendError(res, ctx, rejected ? err.fault : err, rejected);
@@ -98,13 +100,20 @@ function pathOnly(url: string | undefined): string {
   return q === -1 ? u : u.slice(0, q);
 }
 
-async function handle(deps: AppDeps, req: IncomingMessage, res: ServerResponse, route: RouteMatch, ctx: RequestContext): Promise<void> {
+async function handle(deps: AppDeps, metrics: Metrics, req: IncomingMessage, res: ServerResponse, route: RouteMatch,
+  ctx: RequestContext): Promise<void> {
   const { config } = deps;
   const injectBackupStatus = !config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
-  const forward = (body?: Buffer, onUpstreamStatus?: (status: number) => void) => deps.forwarder.forward(req, res, {
-    requestId: ctx.requestId, log: ctx, injectBackupStatus, ...(body ? { body } : {}),
-    ...(onUpstreamStatus ? { onUpstreamStatus } : {}),
-  });
+  const forward = (body?: Buffer, onStatus?: (status: number) => void) => {
+    const sent = performance.now();
+    deps.forwarder.forward(req, res, {
+      requestId: ctx.requestId, log: ctx, injectBackupStatus, ...(body ? { body } : {}),
+      onUpstreamStatus(status) {
+        metrics.upstreamLatency(route.kind, (performance.now() - sent) / 1000);
+        onStatus?.(status);
+      },
+    });
+  };
   const caller: CallerContext = { headers: req.headers, requestId: ctx.requestId };
   const id = route.id ?? '';
 

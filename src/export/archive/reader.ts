@@ -12,8 +12,11 @@ import { detectFormat } from './detect.js';
 const MAX_META_BYTES = 16 * 1024 * 1024;
 
 export interface ArchiveExpectations {
-  /** The destination volume: member names and the meta's id must name it. */
-  volumeId: string;
+  /**
+   * The destination volume: member names and the meta's id must name it. Absent (an offline verify of an
+   * archive whose name says nothing): the first member's name sets it, and the rest must agree.
+   */
+  volumeId?: string;
   /** The image must not be larger than the volume. */
   maxImageBytes: number;
 }
@@ -26,6 +29,8 @@ export interface ArchiveVisitor {
 }
 
 export interface ArchiveSummary {
+  /** The volume the members name. */
+  volumeId: string;
   meta: Record<string, unknown>;
   volSize: number;
   /** Whether the meta member came before the `.vol` member. */
@@ -50,15 +55,15 @@ export function checkMeta(text: string, volumeId: string): Record<string, unknow
 }
 
 /** Which member a header is, or why it is refused (wrong type, unexpected or escaping name, other volume). */
-function classify(header: tar.Header, volumeId: string): 'vol' | 'meta' {
+function classify(header: tar.Header, volumeId: string | undefined): { kind: 'vol' | 'meta'; volumeId: string } {
   const name = header.name.startsWith('./') ? header.name.slice(2) : header.name;
   const m = /^volume-([^/\\]+)\.(vol|meta)$/.exec(name);
   if (!m || name.includes('..')) throw new Error(`unexpected member ${JSON.stringify(header.name).slice(0, 80)} in archive`);
   if (header.type !== 'file' && header.type !== 'contiguous-file') {
     throw new Error(`archive member ${name} is a ${header.type}, not a file`);
   }
-  if (m[1] !== volumeId) throw new Error(mismatchReason(m[1]!, volumeId));
-  return m[2] as 'vol' | 'meta';
+  if (volumeId !== undefined && m[1] !== volumeId) throw new Error(mismatchReason(m[1]!, volumeId));
+  return { kind: m[2] as 'vol' | 'meta', volumeId: m[1]! };
 }
 
 async function readSmall(entry: AsyncIterable<Buffer>, limit: number): Promise<string> {
@@ -124,12 +129,15 @@ export async function readArchive(file: FileHandle, expect: ArchiveExpectations,
     let meta: Record<string, unknown> | undefined;
     let volSize: number | undefined;
     let metaFirst = false;
+    let volumeId = expect.volumeId;
     for await (const entry of extract) {
-      const kind = classify(entry.header, expect.volumeId);
+      const member = classify(entry.header, volumeId);
+      const kind = member.kind;
+      volumeId = member.volumeId;
       const size = entry.header.size ?? 0;
       if (kind === 'meta') {
         if (meta) throw new Error('archive holds the meta member twice');
-        meta = checkMeta(await readSmall(entry as unknown as AsyncIterable<Buffer>, MAX_META_BYTES), expect.volumeId);
+        meta = checkMeta(await readSmall(entry as unknown as AsyncIterable<Buffer>, MAX_META_BYTES), volumeId);
         visitor.onMeta?.(meta);
       } else {
         if (volSize !== undefined) throw new Error('archive holds the volume member twice');
@@ -143,7 +151,7 @@ export async function readArchive(file: FileHandle, expect: ArchiveExpectations,
     }
     if (volSize === undefined) throw new Error('archive has no volume member');
     if (!meta) throw new Error('archive has no meta member');
-    return { meta, volSize, metaFirst };
+    return { volumeId: volumeId!, meta, volSize, metaFirst };
   })().catch((err: unknown) => { stop(err); throw err; });
 
   try {
