@@ -11,6 +11,8 @@ export interface Output {
 
 export interface JobsOptions {
   all: boolean;
+  /** How many finished jobs `all` adds (the proxy's default: 20). */
+  limit?: number;
   json: boolean;
   watch: boolean;
   out: Output;
@@ -21,8 +23,9 @@ export interface JobsOptions {
 
 const unfinished = (j: JobView) => j.state === 'queued' || j.state === 'running';
 
-export function fetchJobs(target: AdminTarget, all: boolean): Promise<JobView[]> {
-  return adminRequest<{ jobs: JobView[] }>(target, 'GET', `/v1/jobs${all ? '?all=1' : ''}`).then((a) => a.jobs);
+export function fetchJobs(target: AdminTarget, all: boolean, limit?: number): Promise<JobView[]> {
+  const query = all ? `?all=1${limit ? `&limit=${limit}` : ''}` : '';
+  return adminRequest<{ jobs: JobView[] }>(target, 'GET', `/v1/jobs${query}`).then((a) => a.jobs);
 }
 
 /** The volume or snapshot a job holds, as an operator names it. */
@@ -104,7 +107,7 @@ export async function jobsCommand(target: AdminTarget, opts: JobsOptions): Promi
     try { await watch(target, opts); } catch (err) { if (!opts.signal?.aborted) throw err; }
     return 0;
   }
-  const jobs = await fetchJobs(target, opts.all);
+  const jobs = await fetchJobs(target, opts.all, opts.limit);
   opts.out.write(opts.json ? `${JSON.stringify(jobs, null, 2)}\n` : jobsTable(jobs));
   return 0;
 }

@@ -15,7 +15,8 @@ export const COMMANDS = ['jobs', 'cancel', 'verify', 'prune', 'help'] as const;
 
 const USAGE = `usage: stx-cinder-proxy <command> [options]
 
-  jobs [--all] [--watch] [-f table|json]   queued and running jobs (--all: and the last finished ones)
+  jobs [--all [--limit N]] [--watch] [-f table|json]
+                                          queued and running jobs (--all: and the last N finished ones, 20)
   cancel JOB [-f table|json]              stop a job (on whichever replica runs it)
   verify FILE... [-f table|json]          check archives offline (checksum, compression, tar, meta, size)
   prune [--dry-run] [-f table|json]       apply the retention policy now (or say what it would delete)
@@ -49,7 +50,7 @@ export async function runCli(io: CliIo): Promise<number> {
     options: {
       config: { type: 'string' }, socket: { type: 'string' }, url: { type: 'string' },
       format: { type: 'string', short: 'f', default: 'table' },
-      all: { type: 'boolean', default: false }, watch: { type: 'boolean', short: 'w', default: false },
+      all: { type: 'boolean', default: false }, limit: { type: 'string' }, watch: { type: 'boolean', short: 'w', default: false },
       'dry-run': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -63,7 +64,9 @@ export async function runCli(io: CliIo): Promise<number> {
   switch (command) {
     case 'jobs':
       argc(0, 0);
-      return jobsCommand(target(values, io.env), { all: values.all, json, watch: values.watch, out: io.out, signal: io.signal });
+      if (values.limit !== undefined && !/^[1-9]\d{0,5}$/.test(values.limit)) throw new UsageError(`--limit: expected a positive number, not ${values.limit}`);
+      return jobsCommand(target(values, io.env), { all: values.all, limit: values.limit === undefined ? undefined : Number(values.limit),
+        json, watch: values.watch, out: io.out, signal: io.signal });
     case 'cancel':
       argc(1, 1);
       return cancelCommand(target(values, io.env), args[0]!, { json, out: io.out, signal: io.signal });
