@@ -22,7 +22,7 @@ beforeAll(async () => {
   writeProxyConfig(config, {
     port, upstream: E.cinderUrl, dataDir, exportDir, volumePath: `${E.mntBase}/*/volume-{id}`,
     // slow enough that a job is still running when the CLI looks, fast enough for the suite
-    engine: { bandwidthBytesPerSec: 48 * MiB },
+    engine: { bandwidthBytesPerSec: 16 * MiB },
   });
   child = await startProxyChild(config, port, join(work, 'proxy.log'));
 });
