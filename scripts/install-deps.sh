@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the tests and the engine use (--bench: also what `npm run bench` compares against).
+# Debian packages the tests and the engine use (haproxy: the e2e test of two replicas behind a load balancer;
+# --bench: also what `npm run bench` compares against).
 # Idempotent: installs only what is missing.
 set -euo pipefail
-PKGS="qemu-utils libnbd-bin zstd tar gzip coreutils util-linux e2fsprogs docker-compose"
+PKGS="qemu-utils libnbd-bin zstd tar gzip coreutils util-linux e2fsprogs docker-compose haproxy"
 [ "${1:-}" = --bench ] && PKGS="$PKGS wrk nginx-light time"
 missing=""
 for p in $PKGS; do

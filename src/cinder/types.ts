@@ -52,3 +52,13 @@ export interface CinderApi {
   /** Snapshots whose volume_id is this volume (not deleted). */
   listVolumeSnapshots(projectId: string, volumeId: string, caller: CallerContext): Promise<CinderSnapshot[]>;
 }
+
+/** One entry of Cinder's extension list (GET /v3/{project}/extensions). */
+export interface ExtensionDescription {
+  alias: string;
+  name: string;
+  namespace: string;
+  updated: string;
+  description: string;
+  links: unknown[];
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GiB } from '../constants.js';
 
 /** Where a volume's bytes live; picked per volume by `hostPattern` on `os-vol-host-attr:host`. */
 const backendCommon = {
@@ -72,7 +73,7 @@ export const configSchema = z.object({
     /** Read (and checksum) the whole archive before writing a byte to the volume. */
     verifyBeforeImport: z.boolean().default(true),
     /** An export is refused when the export directory has less free space than this. */
-    minFreeBytes: z.number().int().nonnegative().default(1024 * 1024 * 1024),
+    minFreeBytes: z.number().int().nonnegative().default(GiB),
     /** Volume bytes per second, 0 = no limit. */
     bandwidthBytesPerSec: z.number().int().nonnegative().default(0),
     /** On SIGTERM running jobs get this long to finish before they are failed. */

@@ -1,7 +1,7 @@
+import { BACKUP_STATUS_MAX_CHARS } from '../constants.js';
 import { backupStatusText as text, pythonTimestamp } from '../state/timestamps.js';
 import type { BackupStatusUpdate, Job, JobFinish } from '../state/types.js';
 
-const MAX_REASON = 255;
 
 /** The backup_status strings a finished job leaves (snapshot exports also mark the parent volume). */
 function updates(job: Job, ok: boolean, reason: string): BackupStatusUpdate[] {
@@ -28,7 +28,7 @@ export function succeeded(job: Job, fileName?: string): JobFinish {
 }
 
 export function failed(job: Job, reason: string): JobFinish {
-  const short = oneLine(reason).slice(0, MAX_REASON);
+  const short = oneLine(reason).slice(0, BACKUP_STATUS_MAX_CHARS);
   return { state: 'failed', error: short, backupStatus: updates(job, false, short) };
 }
 

@@ -1,8 +1,9 @@
 import { wrsSnapshot } from './wrs-snapshot.js';
 import { wrsVolume } from './wrs-volume.js';
-import type { ActionHandler, Extension, ExtensionDescription } from './types.js';
+import type { ExtensionDescription } from '../cinder/types.js';
+import type { ActionHandler, Extension } from './types.js';
 
-export type { ActionDeps, ActionHandler, ActionRequest, ActionResult, Extension, ExtensionDescription } from './types.js';
+export type { ActionDeps, ActionHandler, ActionRequest, ActionResult, Extension } from './types.js';
 
 /** The extensions the proxy adds, in the order they are appended to Cinder's list. */
 export const EXTENSIONS: readonly Extension[] = [wrsVolume, wrsSnapshot];

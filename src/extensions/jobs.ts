@@ -1,9 +1,8 @@
 import type { CinderSnapshot, CinderVolume } from '../cinder/types.js';
+import { GiB } from '../constants.js';
 import type { CinderFault } from '../errors.js';
 import type { Job, JobParams, NewJob, ResourceType, StateStore } from '../state/types.js';
 import type { ActionDeps, ActionResult } from './types.js';
-
-const GIB = 1024 ** 3;
 
 /** The status a client sees: a job in progress (or a failed import) overrides what Cinder says. */
 export function effectiveStatus(store: StateStore, type: ResourceType, resource: CinderVolume | CinderSnapshot): string {
@@ -21,7 +20,7 @@ export function volumeParams(volume: CinderVolume, sizeGiB: number = volume.size
 }
 
 export function bytesFor(params: JobParams): number {
-  return params.sizeGiB * GIB;
+  return params.sizeGiB * GiB;
 }
 
 /**

@@ -1,17 +1,7 @@
 import type { Config } from '../config/schema.js';
-import type { CallerContext, CinderApi } from '../cinder/types.js';
+import type { CallerContext, CinderApi, ExtensionDescription } from '../cinder/types.js';
 import type { Logger } from '../log.js';
 import type { JobEngine, StateStore } from '../state/types.js';
-
-/** One entry of Cinder's extension list. */
-export interface ExtensionDescription {
-  alias: string;
-  name: string;
-  namespace: string;
-  updated: string;
-  description: string;
-  links: unknown[];
-}
 
 /** What an action handler works with. */
 export interface ActionDeps {

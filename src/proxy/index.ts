@@ -15,10 +15,10 @@ import { outgoingHeaders, publicOrigin } from './headers.js';
 import { callerVersionOf, parseApiPath, pathOf } from './paths.js';
 import { sendAnswer } from './answer.js';
 import { sendFault } from './respond.js';
-import { selectRewrites, type ExtensionDescription, type Rewrite, type RewriteContext } from './rewrites/index.js';
+import type { ExtensionDescription } from '../cinder/types.js';
+import { selectRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
 
 export type { ForwardOptions, Forwarder } from './contract.js';
-export type { ExtensionDescription } from './rewrites/index.js';
 
 /** JSON answers up to this size are rewritten; larger ones pass untouched (a detail list of 10 000 volumes is ~15 MiB). */
 export const DEFAULT_MAX_REWRITE_BYTES = 32 * 1024 * 1024;

@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { writeArchive } from '../../src/export/archive/writer.js';
 import { makeCompressor } from '../../src/export/archive/compressors.js';
@@ -20,13 +20,11 @@ let dir: string;
 let fake: FakeCinder;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'stx-admin-'));
+  const made = dir;
+  onTestFinished(() => rm(made, { recursive: true, force: true }));
   await mkdir(join(dir, 'exports'));
   await mkdir(join(dir, 'vols'));
   fake = await new FakeCinder().start();
-});
-afterEach(async () => {
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function start(extra: Record<string, unknown> = {}): Promise<RunningProxy> {

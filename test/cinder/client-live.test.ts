@@ -1,9 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createCinderClient } from '../../src/cinder/client.js';
 import { CinderFault } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import type { CallerContext } from '../../src/cinder/types.js';
-import { fixture, flakyKeepAlive, onCleanup, startFakeCinder, testConfig } from '../proxy/helpers.js';
+import { flakyKeepAlive, startFakeCinder } from '../helpers/fake-cinder.js';
+import { fixture } from '../helpers/fixtures.js';
+import { testConfig } from '../helpers/servers.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 const VOL = '094098e3-67cd-4a57-a683-a518cb8020db';
@@ -11,7 +13,7 @@ const caller: CallerContext = { requestId: 'req-11111111-2222-3333-4444-55555555
 
 function client(url: string, upstream: Record<string, unknown> = {}) {
   const c = createCinderClient({ config: testConfig(url, upstream), logger: silentLogger(), versions: { apiVersionFor: async () => 'v3' } });
-  onCleanup(() => c.close());
+  onTestFinished(() => c.close());
   return c;
 }
 

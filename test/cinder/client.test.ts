@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCinderClient, callerHeaders } from '../../src/cinder/client.js';
 import { silentLogger } from '../../src/log.js';
 import { UpstreamError, type CallerContext } from '../../src/cinder/types.js';
-import { fixture, fixtureJson, testConfig } from '../proxy/helpers.js';
+import { fixture, fixtureJson } from '../helpers/fixtures.js';
+import { testConfig } from '../helpers/servers.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 const VOL = '094098e3-67cd-4a57-a683-a518cb8020db';

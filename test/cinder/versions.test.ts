@@ -1,12 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createUpstreamVersions, versionIds } from '../../src/cinder/versions.js';
 import { CinderFault } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { fixtureJson, onCleanup, startFakeCinder, testConfig } from '../proxy/helpers.js';
+import { startFakeCinder } from '../helpers/fake-cinder.js';
+import { fixtureJson } from '../helpers/fixtures.js';
+import { testConfig } from '../helpers/servers.js';
 
 function versions(url: string, upstream: Record<string, unknown> = {}) {
   const v = createUpstreamVersions({ config: testConfig(url, upstream), logger: silentLogger() });
-  onCleanup(() => v.close());
+  onTestFinished(() => v.close());
   return v;
 }
 

@@ -219,4 +219,4 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
-export const GiB = 1024 ** 3;
+export { GiB } from '../../src/constants.js';

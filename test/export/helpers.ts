@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configSchema, type Config } from '../../src/config/schema.js';
+import { GiB } from '../../src/constants.js';
 import { silentLogger } from '../../src/log.js';
 import { createEngine } from '../../src/export/engine.js';
 import { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import { backupStatusText, pythonTimestamp } from '../../src/state/timestamps.js';
 import type { Job, JobEngine, JobKind, JobParams, StateStore } from '../../src/state/types.js';
 
-export const GiB = 1024 * 1024 * 1024;
+export { GiB };
 export const MiB = 1024 * 1024;
 
 export function sh(cmd: string, args: string[], opts: { input?: Buffer } = {}): string {

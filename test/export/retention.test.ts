@@ -1,12 +1,11 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { parseArchiveName } from '../../src/export/archive-name.js';
 import { createRetention, planRetention } from '../../src/export/retention.js';
-import { createLogger } from '../../src/log.js';
+import { captureLogger } from '../helpers/servers.js';
 import type { Job } from '../../src/state/types.js';
 
 const A = '11111111-2222-3333-4444-555555555555';
@@ -67,11 +66,7 @@ describe('createRetention', () => {
   beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'stx-retention-')); });
   afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
 
-  function capture() {
-    const lines: Record<string, any>[] = [];
-    const sink = new Writable({ write(c: Buffer, _e, done) { for (const l of c.toString().split('\n')) if (l) lines.push(JSON.parse(l)); done(); } });
-    return { logger: createLogger('info', sink), lines };
-  }
+  const capture = () => captureLogger('info');
 
   it('dry run deletes nothing; a real run deletes exactly the plan, each .sha256 with its archive, and logs the rule', async () => {
     const files = [name(A, '20261201-110000'), name(A, '20261130-110000'), name(A, '20261115-110000'), name(B, '20260101-000000')];

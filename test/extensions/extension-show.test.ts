@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT, TOKEN } from '../helpers/fake-cinder.js';
 import { request } from '../helpers/http.js';
 import { startHarness, type Harness } from '../helpers/proxy-harness.js';
@@ -6,7 +6,6 @@ import { extensionDescriptions, findAction } from '../../src/extensions/index.js
 
 let h: Harness;
 beforeEach(async () => { h = await startHarness(); });
-afterEach(async () => { await h.close(); });
 
 const WRS_VOLUME = {
   alias: 'wrs-volume', name: 'WrsVolumeExport', namespace: 'http://docs.windriver.com/volume/ext/wrs-volume/api/v1.0',

@@ -1,11 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT, SNAPSHOT_ID, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
 import { startHarness, type Harness } from '../helpers/proxy-harness.js';
 
 let h: Harness;
 beforeEach(async () => { h = await startHarness(); h.fake.addSnapshot(); });
-afterEach(async () => { await h.close(); });
 
 const snapAction = (body: unknown, id = SNAPSHOT_ID, token = TOKEN) =>
   request(`${h.url}/v2/${PROJECT}/snapshots/${id}/action`, { method: 'POST', headers: jsonHeaders(token), body: JSON.stringify(body) });

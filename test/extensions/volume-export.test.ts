@@ -1,11 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
 import { startHarness, type Harness } from '../helpers/proxy-harness.js';
 
 let h: Harness;
 beforeEach(async () => { h = await startHarness(); });
-afterEach(async () => { await h.close(); });
 
 const action = (body: unknown, token = TOKEN, version = 'v2', id = VOLUME_ID) =>
   request(`${h.url}/${version}/${PROJECT}/volumes/${id}/action`, {

@@ -1,6 +1,6 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
 import { startHarness, type Harness } from '../helpers/proxy-harness.js';
@@ -11,7 +11,6 @@ beforeEach(async () => {
   h = await startHarness();
   await writeFile(join(h.exportDir, NAME), 'archive');
 });
-afterEach(async () => { await h.close(); });
 
 const importWith = (value: unknown, id = VOLUME_ID) =>
   request(`${h.url}/v2/${PROJECT}/volumes/${id}/action`, {

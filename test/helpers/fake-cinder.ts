@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fixtureJson, loadFixture } from './fixtures.js';
+import http, { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
+import { fixtureJson, sendFixture } from './fixtures.js';
+import { closeServer, listen } from './servers.js';
 
 export const PROJECT = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 export const VOLUME_ID = '094098e3-67cd-4a57-a683-a518cb8020db';
@@ -28,8 +29,8 @@ export class FakeCinder {
   readonly snapshots = new Map<string, Record<string, any>>();
   readonly forbiddenTokens = new Set<string>();
   private readonly overrides: Override[] = [];
-  private server: Server | undefined;
   url = '';
+  private server: http.Server | undefined;
 
   constructor() {
     const volume = fixtureJson('volume-get').volume;
@@ -50,8 +51,9 @@ export class FakeCinder {
     return this.requests.filter((r) => r.method === method && r.url.startsWith(pathPrefix));
   }
 
+  /** Listen on 127.0.0.1 port 0; closed when the test finishes. */
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -60,15 +62,14 @@ export class FakeCinder {
         this.answer(req, res, body);
       });
     });
-    await new Promise<void>((done) => this.server!.listen(0, '127.0.0.1', done));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = server;
+    this.url = (await listen(server)).url;
     return this;
   }
 
-  async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((done) => this.server!.close(() => done()));
+  /** Stop answering now (an upstream that went away); the test's end closes it anyway. */
+  close(): Promise<void> {
+    return this.server ? closeServer(this.server) : Promise.resolve();
   }
 
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -79,9 +80,7 @@ export class FakeCinder {
   }
 
   private fixture(res: ServerResponse, name: string): void {
-    const f = loadFixture(name);
-    const { 'content-length': _ignored, date: _date, ...headers } = f.headers;
-    this.send(res, f.status, f.body, headers);
+    sendFixture(res, name, ['date']);
   }
 
   private answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -113,4 +112,62 @@ export class FakeCinder {
     }
     this.send(res, 202, undefined);
   }
+}
+
+export interface Recorded {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
+
+/** A fake upstream answering `METHOD /path` (no query) from a route table; see startFakeCinder. */
+export interface RoutedCinder {
+  url: string;
+  port: number;
+  requests: Recorded[];
+  /** `METHOD /path` (no query) -> fixture name or handler. */
+  routes: Map<string, string | Handler>;
+  server: http.Server;
+}
+
+/**
+ * A fake Cinder answering from a route table with recorded bodies and headers (an unknown route gets
+ * the recorded 404), for tests where the answer's exact bytes are the subject. `stream` hands the
+ * request to a handler before its body is read. Closed when the test finishes.
+ */
+export async function startFakeCinder(routes: Record<string, string | Handler> = {}, options: { stream?: boolean } = {}): Promise<RoutedCinder> {
+  const requests: Recorded[] = [];
+  const table = new Map(Object.entries(routes));
+  const server = http.createServer((req, res) => {
+    const route = table.get(`${req.method} ${(req.url ?? '/').split('?')[0]}`);
+    if (typeof route === 'function' && options.stream) { route(req, res, Buffer.alloc(0)); return; }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      if (typeof route === 'function') route(req, res, body);
+      else sendFixture(res, route ?? 'error-404-path');
+    });
+  });
+  const { url, port } = await listen(server);
+  return { url, port, requests, routes: table, server };
+}
+
+/** An upstream that drops a kept-alive connection when it is used a second time (an idle close racing reuse). */
+export async function flakyKeepAlive(body = '{}'): Promise<{ url: string; seen: string[] }> {
+  const seen: string[] = [];
+  const server = net.createServer((socket) => {
+    let served = 0;
+    socket.on('data', (data: Buffer) => {
+      if (served === 1) { socket.destroy(); return; }
+      served++;
+      seen.push(data.toString('latin1').split(' ').slice(0, 2).join(' '));
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+  });
+  return { url: (await listen(server)).url, seen };
 }

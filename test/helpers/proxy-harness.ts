@@ -1,23 +1,31 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import http, { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { onTestFinished } from 'vitest';
 import { createCinderClient } from '../../src/cinder/client.js';
-import type { CinderApi } from '../../src/cinder/types.js';
+import type { CinderApi, ExtensionDescription } from '../../src/cinder/types.js';
 import { createUpstreamVersions } from '../../src/cinder/versions.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import { newRequestId } from '../../src/errors.js';
 import { extensionDescriptions } from '../../src/extensions/index.js';
-import { createForwarder } from '../../src/proxy/index.js';
+import { createForwarder, type ForwarderDeps } from '../../src/proxy/index.js';
 import type { ForwardOptions, Forwarder } from '../../src/proxy/contract.js';
 import { createApp } from '../../src/server/app.js';
 import { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import type { StateStore } from '../../src/state/types.js';
 import { FakeCinder } from './fake-cinder.js';
 import { RecordingEngine } from './recording-engine.js';
+import { captureLogger, closeServer, listen } from './servers.js';
+
+/** The extension list as the original wrote it (the oracle the rewrites are checked against). */
+export const WRS_EXTENSIONS: ExtensionDescription[] = [
+  { alias: 'wrs-volume', name: 'WrsVolumeExport', namespace: 'http://docs.windriver.com/volume/ext/wrs-volume/api/v1.0',
+    updated: '2014-08-11T00:00:00+00:00', description: 'Enable volume export/import', links: [] },
+  { alias: 'wrs-snapshot', name: 'WrsSnapshotExportAction', namespace: 'http://docs.windriver.com/volume/ext/wrs-snapshot/api/v1.0',
+    updated: '2014-08-16T00:00:00+00:00', description: 'Enable snapshot export to file', links: [] },
+];
 
 export interface Harness {
   url: string;
@@ -30,6 +38,7 @@ export interface Harness {
   forwarded: ForwardOptions[];
   /** Every log line the proxy wrote (parsed). */
   logs: Record<string, any>[];
+  /** Close early (e.g. to start another harness); the test's end closes it anyway. */
   close(): Promise<void>;
 }
 
@@ -48,11 +57,12 @@ export interface HarnessOptions {
 
 /**
  * The real app (real cinder client, real forwarder, in-memory SQLite store) on 127.0.0.1 port 0 in front
- * of a FakeCinder, with a recording engine. Close it in afterEach.
+ * of a FakeCinder, with a recording engine. Everything it started is closed when the test finishes.
  */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const fake = await new FakeCinder().start();
   const exportDir = await mkdtemp(join(tmpdir(), 'stx-export-'));
+  onTestFinished(() => rm(exportDir, { recursive: true, force: true }));
   const config = parseConfig({
     listen: { host: '127.0.0.1', port: 0 },
     upstream: { url: fake.url, connectTimeoutMs: 2000, timeoutMs: 10000 },
@@ -61,14 +71,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     log: { level: 'debug' },
     ...options.config,
   });
-  const logs: Record<string, any>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line));
-      done();
-    },
-  });
-  const logger = pino({ level: 'debug' }, sink);
+  const { logger, lines: logs } = captureLogger();
   const inner = new SqliteStateStore(':memory:');
   const store = options.wrapStore ? options.wrapStore(inner) : inner;
   const versions = createUpstreamVersions({ config, logger });
@@ -84,17 +87,53 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const engine = new RecordingEngine();
   const { listener } = createApp({ config, store, engine, cinder: options.cinder ?? client, forwarder, logger,
     ...(options.draining ? { draining: options.draining } : {}) });
-  const server: Server = createServer(listener);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url, fake, store, engine, config, exportDir, forwarded, logs,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
-      real.close(); client.close(); versions.close(); inner.close();
-      await fake.close();
-      await rm(exportDir, { recursive: true, force: true });
-    },
+  const server = createServer(listener);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await closeServer(server);
+    real.close(); client.close(); versions.close(); inner.close();
   };
+  onTestFinished(close);
+  const { url } = await listen(server);
+  return { url, fake, store, engine, config, exportDir, forwarded, logs, close };
+}
+
+export interface ProxyHarness {
+  url: string;
+  forwarder: Forwarder;
+  store: SqliteStateStore;
+  lines: Array<Record<string, unknown>>;
+  /** Request ids handed to forward(), in order. */
+  requestIds: string[];
+  server: http.Server;
+}
+
+export interface ProxyOptions {
+  injectBackupStatus?: boolean;
+  /** Bytes the "server" already read, sent instead of the stream (like an inspected action body). */
+  bodyFor?: (req: http.IncomingMessage) => Buffer | undefined;
+  deps?: Partial<ForwarderDeps>;
+}
+
+/** The forwarder alone behind a plain node:http server, with a real in-memory store; closed when the test finishes. */
+export async function startProxy(config: Config, options: ProxyOptions = {}): Promise<ProxyHarness> {
+  const { logger, lines } = captureLogger();
+  const store = new SqliteStateStore(':memory:');
+  const versions = createUpstreamVersions({ config, logger });
+  const forwarder = createForwarder({ config, store, logger, versions, extensions: WRS_EXTENSIONS, ...options.deps });
+  const requestIds: string[] = [];
+  const server = http.createServer((req, res) => {
+    const requestId = newRequestId();
+    requestIds.push(requestId);
+    const body = options.bodyFor?.(req);
+    forwarder.forward(req, res, {
+      requestId, log: { logger: logger.child({ requestId }) }, injectBackupStatus: options.injectBackupStatus ?? true,
+      ...(body ? { body } : {}),
+    });
+  });
+  onTestFinished(() => { forwarder.close(); versions.close(); store.close(); });
+  const { url } = await listen(server);
+  return { url, forwarder, store, lines, requestIds, server };
 }

@@ -2,10 +2,13 @@ import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { armConnectTimeout, CONNECT_TIMEOUT_CODE } from '../../src/cinder/agent.js';
-import { flakyKeepAlive, onCleanup, request, sendFixture, startFakeCinder, testConfig } from './helpers.js';
-import { startProxy } from './harness.js';
+import { flakyKeepAlive, startFakeCinder } from '../helpers/fake-cinder.js';
+import { sendFixture } from '../helpers/fixtures.js';
+import { request } from '../helpers/http.js';
+import { startProxy } from '../helpers/proxy-harness.js';
+import { testConfig } from '../helpers/servers.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 
@@ -25,13 +28,13 @@ async function refusedPort(): Promise<number> {
 async function blackholePort(): Promise<number> {
   const py = spawn('python3', ['-c',
     'import socket,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)']);
-  onCleanup(() => { py.kill(); });
+  onTestFinished(() => { py.kill(); });
   const port = await new Promise<number>((resolve, reject) => {
     py.once('error', reject);
     py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
   });
   const filler = net.connect(port, '127.0.0.1');
-  onCleanup(() => { filler.destroy(); });
+  onTestFinished(() => { filler.destroy(); });
   await new Promise<void>((resolve, reject) => { filler.once('connect', resolve); filler.once('error', reject); });
   return port;
 }

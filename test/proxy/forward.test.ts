@@ -1,7 +1,10 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { fixture, request, sendFixture, startFakeCinder, testConfig } from './helpers.js';
-import { startProxy } from './harness.js';
+import { startFakeCinder } from '../helpers/fake-cinder.js';
+import { fixture, sendFixture } from '../helpers/fixtures.js';
+import { request } from '../helpers/http.js';
+import { startProxy } from '../helpers/proxy-harness.js';
+import { testConfig } from '../helpers/servers.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 const VOL = '094098e3-67cd-4a57-a683-a518cb8020db';

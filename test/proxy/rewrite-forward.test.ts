@@ -2,8 +2,11 @@ import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { SqliteStateStore } from '../../src/state/sqlite-store.js';
-import { fixture, fixtureJson, request, sendFixture, startFakeCinder, testConfig } from './helpers.js';
-import { startProxy, WRS_EXTENSIONS } from './harness.js';
+import { startFakeCinder } from '../helpers/fake-cinder.js';
+import { fixture, fixtureJson, sendFixture } from '../helpers/fixtures.js';
+import { request } from '../helpers/http.js';
+import { startProxy, WRS_EXTENSIONS } from '../helpers/proxy-harness.js';
+import { testConfig } from '../helpers/servers.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 const VOL = '094098e3-67cd-4a57-a683-a518cb8020db';

@@ -7,8 +7,8 @@ import { extensionList } from '../../src/proxy/rewrites/extensions.js';
 import { rewriteLinks, v2Links, v3HrefToV2 } from '../../src/proxy/rewrites/links.js';
 import { versionDiscovery } from '../../src/proxy/rewrites/versions.js';
 import type { RewriteContext } from '../../src/proxy/rewrites/types.js';
-import { fixtureJson } from './helpers.js';
-import { WRS_EXTENSIONS } from './harness.js';
+import { fixtureJson } from '../helpers/fixtures.js';
+import { WRS_EXTENSIONS } from '../helpers/proxy-harness.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
 const VOL = '094098e3-67cd-4a57-a683-a518cb8020db';

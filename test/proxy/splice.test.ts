@@ -7,8 +7,8 @@ import { JsonBytesError, scanResources, type Member, type ResourceVisitor } from
 import { overlayResources, spliceResources } from '../../src/proxy/rewrites/resources.js';
 import type { RewriteContext } from '../../src/proxy/rewrites/types.js';
 import type { ResourceOverlay, ResourceType } from '../../src/state/types.js';
-import { fixture } from './helpers.js';
-import { WRS_EXTENSIONS } from './harness.js';
+import { fixture } from '../helpers/fixtures.js';
+import { WRS_EXTENSIONS } from '../helpers/proxy-harness.js';
 
 const NONE: ResourceOverlay = { backupStatus: null, status: null, progress: null };
 

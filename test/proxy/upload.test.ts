@@ -2,8 +2,9 @@ import http from 'node:http';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { startFakeCinder, testConfig } from './helpers.js';
-import { startProxy } from './harness.js';
+import { startFakeCinder } from '../helpers/fake-cinder.js';
+import { startProxy } from '../helpers/proxy-harness.js';
+import { testConfig } from '../helpers/servers.js';
 
 const MiB = 1024 * 1024;
 const TOTAL = 50 * MiB;

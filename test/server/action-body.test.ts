@@ -1,11 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
 import { startHarness, type Harness } from '../helpers/proxy-harness.js';
 
 let h: Harness;
 beforeEach(async () => { h = await startHarness({ config: { api: { maxActionBodyBytes: 1024 } } }); });
-afterEach(async () => { await h.close(); });
 
 const actionUrl = () => `${h.url}/v2/${PROJECT}/volumes/${VOLUME_ID}/action`;
 const upstreamActions = () => h.fake.requestsTo('POST', `/v3/${PROJECT}/volumes/${VOLUME_ID}/action`);

@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
 import { startHarness, type Harness } from '../helpers/proxy-harness.js';
 import type { CinderApi } from '../../src/cinder/types.js';
 
 let h: Harness | undefined;
-afterEach(async () => { await h?.close(); h = undefined; });
 
 const exportBody = '{"wrs-volume:os-volume_export": null}';
 

@@ -1,22 +1,13 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { BodyRejected, parseJsonObject, readLimitedBody } from '../../src/server/body.js';
 import { CinderFault } from '../../src/errors.js';
-
-let server: Server | undefined;
-afterEach(async () => {
-  if (!server) return;
-  server.closeAllConnections();
-  await new Promise((done) => server!.close(done));
-  server = undefined;
-});
+import { listen } from '../helpers/servers.js';
 
 /** A server whose handler hands the request to `onRequest`; returns its port. */
 async function serve(onRequest: (req: IncomingMessage) => void): Promise<number> {
-  server = createServer((req, res) => { onRequest(req); res.on('error', () => {}); });
-  await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));
-  return (server.address() as AddressInfo).port;
+  const server = createServer((req, res) => { onRequest(req); res.on('error', () => {}); });
+  return (await listen(server)).port;
 }
 
 describe('readLimitedBody', () => {

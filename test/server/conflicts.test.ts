@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT, SNAPSHOT_ID, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
 import { startHarness, type Harness } from '../helpers/proxy-harness.js';
@@ -14,7 +14,6 @@ describe('microversionAtLeast', () => {
 
 let h: Harness;
 beforeEach(async () => { h = await startHarness(); });
-afterEach(async () => { await h.close(); });
 
 function hold(kind: JobKind, resourceType: ResourceType = 'volume', resourceId = VOLUME_ID): void {
   const job = h.store.createJob({ kind, resourceType, resourceId, projectId: PROJECT, bytesTotal: 1,

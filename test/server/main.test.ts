@@ -3,35 +3,34 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createLogger, type Logger } from '../../src/log.js';
+import type { Config } from '../../src/config/schema.js';
+import type { Logger } from '../../src/log.js';
 import { startProxy, type RunningProxy } from '../../src/main.js';
 import { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import { FakeCinder, PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { request } from '../helpers/http.js';
+import { captureLogger } from '../helpers/servers.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let dir: string;
 let fake: FakeCinder;
-let proxy: RunningProxy | undefined;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'stx-main-'));
+  const made = dir;
+  onTestFinished(() => rm(made, { recursive: true, force: true }));
   fake = await new FakeCinder().start();
 });
-afterEach(async () => {
-  await proxy?.close();
-  proxy = undefined;
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
-function capture(): { logger: Logger; lines: Record<string, any>[] } {
-  const lines: Record<string, any>[] = [];
-  const sink = new Writable({ write(c: Buffer, _e, done) { for (const l of c.toString().split('\n')) if (l) lines.push(JSON.parse(l)); done(); } });
-  return { logger: createLogger('info', sink), lines };
+const capture = () => captureLogger('info');
+
+/** startProxy, closed when the test finishes (close is idempotent). */
+async function start(config: Config, logger: Logger): Promise<RunningProxy> {
+  const proxy = await startProxy(config, logger);
+  onTestFinished(() => proxy.close());
+  return proxy;
 }
 
 const configFor = (extra: Record<string, unknown> = {}) => parseConfig({
@@ -41,7 +40,7 @@ const configFor = (extra: Record<string, unknown> = {}) => parseConfig({
 describe('startProxy', () => {
   it('starts a whole proxy in-process: state, export temp dir, forwarding, local answers', async () => {
     const { logger } = capture();
-    proxy = await startProxy(configFor(), logger);
+    const proxy = await start(configFor(), logger);
     expect(proxy.url).toBe(`http://127.0.0.1:${proxy.port}`);
     expect(existsSync(join(dir, 'data', 'state.sqlite'))).toBe(true);
     expect(existsSync(join(dir, 'exports', 'temp'))).toBe(true);
@@ -51,7 +50,6 @@ describe('startProxy', () => {
     expect(vol.json().volume).toHaveProperty('wrs-volume:backup_status', null);
     await proxy.close();
     await expect(request(`${proxy.url}/healthz`)).rejects.toThrow();
-    proxy = undefined;
   });
 
   it('recovers jobs left by a previous process before it listens', async () => {
@@ -60,7 +58,7 @@ describe('startProxy', () => {
       params: { volumeId: VOLUME_ID, sizeGiB: 1, host: null }, bytesTotal: 1, backupStatus: [] })!;
     old.close();
     const { logger } = capture();
-    proxy = await startProxy(configFor(), logger);
+    await start(configFor(), logger);
     const after = new SqliteStateStore(join(dir, 'data', 'state.sqlite'));
     expect(after.getJob(job.id)?.state).toBe('failed');
     after.close();
@@ -69,7 +67,7 @@ describe('startProxy', () => {
   it('keeps serving with a warning when the export directory cannot be created', async () => {
     await writeFile(join(dir, 'file'), 'x');
     const { logger, lines } = capture();
-    proxy = await startProxy(configFor({ exportDir: join(dir, 'file', 'exports') }), logger);
+    const proxy = await start(configFor({ exportDir: join(dir, 'file', 'exports') }), logger);
     expect(lines.some((l) => l.level === 40 && l.msg === 'export directory is not usable')).toBe(true);
     expect((await request(`${proxy.url}/healthz`)).status).toBe(200);
   });

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger, wantsPrettyLogs } from '../../src/log.js';
 import { startProxy } from '../../src/main.js';
@@ -14,12 +14,10 @@ let dir: string;
 let fake: FakeCinder;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'stx-metrics-'));
+  const made = dir;
+  onTestFinished(() => rm(made, { recursive: true, force: true }));
   await mkdir(join(dir, 'vols'));
   fake = await new FakeCinder().start();
-});
-afterEach(async () => {
-  await fake.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 function metric(text: string, name: string): number | undefined {

@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArchiveName } from '../archive-name.js';
-import { GiB } from '../backends/types.js';
+import { GiB } from '../../constants.js';
 import { readSha256File, sha256OfFile } from './checksum.js';
 import { detectFormat } from './detect.js';
 import { readArchive } from './reader.js';

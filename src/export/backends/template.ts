@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GiB } from '../../constants.js';
 
 export type TemplateVars = Record<string, string>;
 
@@ -25,7 +26,7 @@ export function refVars(volumeId: string, snapshotId: string | undefined, sizeBy
   if (snapshotId !== undefined) checkedId('snapshot', snapshotId);
   return {
     id: volumeId, volume_id: volumeId, snapshot_id: snapshotId ?? '',
-    size: String(Math.ceil(sizeBytes / (1024 * 1024 * 1024))), size_bytes: String(sizeBytes),
+    size: String(Math.ceil(sizeBytes / GiB)), size_bytes: String(sizeBytes),
   };
 }
 

@@ -1,7 +1,5 @@
 import type { Readable } from 'node:stream';
 
-export const GiB = 1024 * 1024 * 1024;
-
 /** Which bytes a job reads or writes. */
 export interface VolumeRef {
   volumeId: string;

@@ -1,15 +1,6 @@
 import type { ResourceOverlay, ResourceType } from '../../state/types.js';
+import type { ExtensionDescription } from '../../cinder/types.js';
 import type { ApiPath } from '../paths.js';
-
-/** An entry of Cinder's extension list. */
-export interface ExtensionDescription {
-  alias: string;
-  name: string;
-  namespace?: string;
-  updated: string;
-  description: string;
-  links: unknown[];
-}
 
 /** Everything a rewrite may look at besides the body; built once per request. */
 export interface RewriteContext {
