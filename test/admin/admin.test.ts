@@ -150,10 +150,11 @@ describe('jobs and cancel (the real CLI)', () => {
     await makeVolumeFile(join(dir, 'vols', `volume-${VOLUME_ID}`), 1024 * MiB);
     const name = `volume-${VOLUME_ID}-20261201-000000.tgz`;
     await mkdir(join(dir, 'exports', 'temp'));
-    const data = (async function* () { for (let i = 0; i < 256; i++) yield Buffer.alloc(MiB, i); })();
-    await writeArchive({ exportDir: join(dir, 'exports'), name, volumeId: VOLUME_ID, meta: meta(VOLUME_ID), data, size: 256 * MiB,
+    const data = (async function* () { for (let i = 0; i < 512; i++) yield Buffer.alloc(MiB, (i % 255) + 1); })();
+    await writeArchive({ exportDir: join(dir, 'exports'), name, volumeId: VOLUME_ID, meta: meta(VOLUME_ID), data, size: 512 * MiB,
       compress: makeCompressor(parseConfig({}).engine), signal: new AbortController().signal });
-    const proxy = await start();
+    // about a minute of work: the CLI starts well within it even on a loaded machine
+    const proxy = await start({ engine: { minFreeBytes: 0, bandwidthBytesPerSec: 8 * MiB } });
     expect((await action(proxy, { 'wrs-volume:os-volume_import': { file_name: name } })).status).toBe(202);
     const job = await movedPast(proxy, 0);
     expect(job).toMatchObject({ kind: 'volume-import', fileName: name });
