@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { createUpstreamAgent } from './agent.js';
+import { encodeSegment } from './path.js';
 import { smallRequest } from './request.js';
 import type { UpstreamVersions } from './versions.js';
 import { UpstreamError, type CallerContext, type CinderApi, type CinderSnapshot, type CinderVolume } from './types.js';
@@ -41,11 +42,14 @@ export function createCinderClient({ config, logger, versions }: CinderClientDep
   const base = new URL(config.upstream.url);
   const agent: http.Agent = createUpstreamAgent(base, config.upstream);
   const prefix = base.pathname.replace(/\/+$/, '');
+  // ids come decoded from the caller's path: encoded again byte for byte, Cinder reads what the caller sent
+  const seg = encodeSegment;
 
-  async function getJson(path: string, caller: CallerContext): Promise<unknown> {
-    // v2 where the upstream still serves it (the API the original extensions were written against), else v3
-    const ver = await versions.apiVersionFor('v2');
-    const url = new URL(`${prefix}/${ver}${path}`, base);
+  async function getJson(projectId: string | null, path: string, caller: CallerContext): Promise<unknown> {
+    // v2 where the upstream still serves it (the API the original extensions were written against), else v3;
+    // the project-less form exists only in v3
+    const ver = projectId === null ? 'v3' : await versions.apiVersionFor('v2');
+    const url = new URL(`${prefix}/${ver}${projectId === null ? '' : `/${seg(projectId)}`}${path}`, base);
     const answer = await smallRequest({
       agent, url, headers: callerHeaders(caller), timeoutMs: config.upstream.connectTimeoutMs + config.upstream.timeoutMs,
     });
@@ -58,19 +62,17 @@ export function createCinderClient({ config, logger, versions }: CinderClientDep
     }
   }
 
-  const seg = encodeURIComponent;
-
   return {
     async getVolume(projectId, volumeId, caller) {
-      const doc = await getJson(`/${seg(projectId)}/volumes/${seg(volumeId)}`, caller);
+      const doc = await getJson(projectId, `/volumes/${seg(volumeId)}`, caller);
       return objectAt<CinderVolume>(doc, 'volume');
     },
     async getSnapshot(projectId, snapshotId, caller) {
-      const doc = await getJson(`/${seg(projectId)}/snapshots/${seg(snapshotId)}`, caller);
+      const doc = await getJson(projectId, `/snapshots/${seg(snapshotId)}`, caller);
       return objectAt<CinderSnapshot>(doc, 'snapshot');
     },
     async listVolumeSnapshots(projectId, volumeId, caller) {
-      const doc = await getJson(`/${seg(projectId)}/snapshots?volume_id=${seg(volumeId)}`, caller);
+      const doc = await getJson(projectId, `/snapshots?volume_id=${seg(volumeId)}`, caller);
       const list = (doc as { snapshots?: unknown } | null)?.snapshots;
       if (!Array.isArray(list)) throw new Error('upstream snapshot list has no "snapshots" array');
       // Cinder ignores filters it does not know: filter again here

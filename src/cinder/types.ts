@@ -47,10 +47,11 @@ export class UpstreamError extends Error {
 /** The calls the proxy makes to Cinder itself, always with the caller's credentials. */
 export interface CinderApi {
   /** Throws UpstreamError for a non-2xx answer, CinderFault(upstreamUnavailable|upstreamTimeout) when it cannot reach Cinder. */
-  getVolume(projectId: string, volumeId: string, caller: CallerContext): Promise<CinderVolume>;
-  getSnapshot(projectId: string, snapshotId: string, caller: CallerContext): Promise<CinderSnapshot>;
+  /** A null project asks Cinder's project-less form (`/v3/volumes/{id}`). */
+  getVolume(projectId: string | null, volumeId: string, caller: CallerContext): Promise<CinderVolume>;
+  getSnapshot(projectId: string | null, snapshotId: string, caller: CallerContext): Promise<CinderSnapshot>;
   /** Snapshots whose volume_id is this volume (not deleted). */
-  listVolumeSnapshots(projectId: string, volumeId: string, caller: CallerContext): Promise<CinderSnapshot[]>;
+  listVolumeSnapshots(projectId: string | null, volumeId: string, caller: CallerContext): Promise<CinderSnapshot[]>;
 }
 
 /** One entry of Cinder's extension list (GET /v3/{project}/extensions). */

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { GiB } from '../constants.js';
 
+/** Cinder's default `project_id_regex`. */
+export const DEFAULT_PROJECT_ID_PATTERN = '[0-9a-f\\-]+';
+
+function isRegExp(source: string): boolean {
+  try { new RegExp(source); return true; } catch { return false; }
+}
+
 /** Where a volume's bytes live; picked per volume by `hostPattern` on `os-vol-host-attr:host`. */
 const backendCommon = {
   name: z.string().min(1),
@@ -63,6 +70,8 @@ export const configSchema = z.object({
     maxActionBodyBytes: z.number().int().positive().default(114688),
     /** Inject wrs-*:backup_status only when the request carries a `wrs-header` header. */
     requireWrsHeader: z.boolean().default(false),
+    /** Cinder's `project_id_regex` (cinder.conf): a first path segment matching it is a project id, as Cinder reads it. */
+    projectIdPattern: z.string().min(1).default(DEFAULT_PROJECT_ID_PATTERN).refine(isRegExp, 'not a valid regular expression'),
   }).strict().default({}),
   engine: z.object({
     /** Jobs that run at once; the rest wait in order. */
@@ -115,8 +124,7 @@ export const configSchema = z.object({
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['defaultBackend'], message: `no backend named "${cfg.defaultBackend}"` });
   }
   cfg.backends.forEach((b, i) => {
-    if (b.hostPattern === undefined) return;
-    try { new RegExp(b.hostPattern); } catch {
+    if (b.hostPattern !== undefined && !isRegExp(b.hostPattern)) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['backends', i, 'hostPattern'], message: 'not a valid regular expression' });
     }
   });

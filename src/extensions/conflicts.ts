@@ -1,4 +1,5 @@
 import { fault, type CinderFault } from '../errors.js';
+import { canonicalId } from '../cinder/path.js';
 import type { CallerContext, CinderSnapshot, CinderVolume } from '../cinder/types.js';
 import type { ResourceType } from '../state/types.js';
 import type { ActionDeps } from './types.js';
@@ -112,20 +113,41 @@ export function attachmentCreateConflict(body: Record<string, unknown>): Conflic
   };
 }
 
+/** Held ids are Cinder's UUIDs: a segment that is not one (in canonical form) cannot name a held resource. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Any change the proxy does not understand, on a held volume or snapshot: refused rather than let through. */
+const unknownChange = (type: ResourceType): Refusal => (r, status) => fault(type === 'volume' ? 'invalidVolume' : 'invalidSnapshot', {
+  reason: `${type === 'volume' ? 'Volume' : 'Snapshot'} ${r.id} is ${status}: this request is not accepted until that ends.`,
+});
+
+/**
+ * A mutating request the route table does not know (an unknown sub-resource, a trailing slash, a method taken
+ * from a form body): every path segment that could name a volume or a snapshot is checked.
+ */
+export function unknownMutationConflicts(rest: readonly string[]): ConflictCheck[] {
+  const ids = [...new Set(rest.map(canonicalId).filter((s) => UUID.test(s)))];
+  return ids.flatMap((id) => (['volume', 'snapshot'] as const).map((type) => ({ resourceType: type, resourceId: id, refusal: unknownChange(type) })));
+}
+
 /**
  * Refuse the call if a job holds its resource. The caller's own credentials are checked with Cinder
  * first, so a caller who may not see the volume gets Cinder's 401/403/404, not our 400.
  * Returns normally when nothing holds the resource (the call goes upstream).
  */
 export async function refuseIfHeld(
-  deps: Pick<ActionDeps, 'store' | 'cinder'>, projectId: string, caller: CallerContext, check: ConflictCheck | undefined,
+  deps: Pick<ActionDeps, 'store' | 'cinder'>, projectId: string | null, caller: CallerContext,
+  check: ConflictCheck | readonly ConflictCheck[] | undefined,
 ): Promise<void> {
-  if (!check) return;
-  const job = deps.store.activeJobFor(check.resourceType, check.resourceId);
-  if (!job) return;
-  const resource: CinderVolume | CinderSnapshot = check.resourceType === 'volume'
-    ? await deps.cinder.getVolume(projectId, check.resourceId, caller)
-    : await deps.cinder.getSnapshot(projectId, check.resourceId, caller);
-  const status = deps.store.overlay(check.resourceType, resource.id).status ?? resource.status;
-  throw check.refusal(resource, status);
+  const checks: readonly ConflictCheck[] = check === undefined ? [] : 'refusal' in check ? [check] : check;
+  for (const one of checks) {
+    // ids as Cinder's database compares them (MySQL: case and trailing spaces ignored)
+    const job = await deps.store.activeJobFor(one.resourceType, canonicalId(one.resourceId));
+    if (!job) continue;
+    const resource: CinderVolume | CinderSnapshot = one.resourceType === 'volume'
+      ? await deps.cinder.getVolume(projectId, one.resourceId, caller)
+      : await deps.cinder.getSnapshot(projectId, one.resourceId, caller);
+    const status = (await deps.store.overlay(one.resourceType, resource.id)).status ?? resource.status;
+    throw one.refusal(resource, status);
+  }
 }

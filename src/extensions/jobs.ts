@@ -9,6 +9,12 @@ export function effectiveStatus(store: StateStore, type: ResourceType, resource:
   return store.overlay(type, resource.id).status ?? resource.status;
 }
 
+/** The project a job records: the URL's, else the one Cinder names (admins see `os-vol-tenant-attr:tenant_id`). */
+export function jobProject(projectId: string | null, volume: CinderVolume): string {
+  const owner = volume['os-vol-tenant-attr:tenant_id'];
+  return projectId ?? (typeof owner === 'string' ? owner : '');
+}
+
 /** The job parameters every kind takes from the volume whose data it moves. */
 export function volumeParams(volume: CinderVolume, sizeGiB: number = volume.size): JobParams {
   return {

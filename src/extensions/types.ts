@@ -12,7 +12,8 @@ export interface ActionDeps {
 }
 
 export interface ActionRequest {
-  projectId: string;
+  /** Null for Cinder's project-less URL form: the job then records the project the resource belongs to. */
+  projectId: string | null;
   /** The volume or snapshot id from the path. */
   resourceId: string;
   /** The value under the action key (`null`, an object, a string ...), as the caller sent it. */

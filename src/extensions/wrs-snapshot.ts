@@ -1,7 +1,7 @@
 import { fault } from '../errors.js';
 import { buildExportMeta } from '../export/meta.js';
 import { backupStatusText, pythonTimestamp } from '../state/timestamps.js';
-import { accepted, bytesFor, descriptionOf, effectiveStatus, startJob, volumeParams } from './jobs.js';
+import { accepted, bytesFor, descriptionOf, effectiveStatus, jobProject, startJob, volumeParams } from './jobs.js';
 import type { ActionHandler, Extension } from './types.js';
 
 /** What clients send; the doc's request table says `os-snapshot_export`: both are accepted. */
@@ -16,7 +16,7 @@ const exportSnapshot: ActionHandler = async (deps, req) => {
   const params = { ...volumeParams(volume, snapshot.size), snapshotId: snapshot.id, meta: buildExportMeta(volume) };
   const ts = pythonTimestamp();
   startJob(deps, {
-    kind: 'snapshot-export', resourceType: 'snapshot', resourceId: snapshot.id, projectId: req.projectId,
+    kind: 'snapshot-export', resourceType: 'snapshot', resourceId: snapshot.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
     backupStatus: [
       { resourceType: 'snapshot', resourceId: snapshot.id, backupStatus: backupStatusText.exportStarted(ts) },

@@ -3,7 +3,7 @@ import { resolveArchivePath } from '../export/archive-path.js';
 import { buildExportMeta } from '../export/meta.js';
 import { backupStatusText, pythonTimestamp } from '../state/timestamps.js';
 import type { CinderVolume } from '../cinder/types.js';
-import { accepted, bytesFor, descriptionOf, effectiveStatus, startJob, volumeParams } from './jobs.js';
+import { accepted, bytesFor, descriptionOf, effectiveStatus, jobProject, startJob, volumeParams } from './jobs.js';
 import type { ActionHandler, ActionRequest, Extension } from './types.js';
 
 export const VOLUME_EXPORT = 'wrs-volume:os-volume_export';
@@ -30,7 +30,7 @@ const exportVolume: ActionHandler = async (deps, req) => {
   if (effectiveStatus(deps.store, 'volume', volume) !== 'available') throw fault('volumeNotAvailable');
   const params = { ...volumeParams(volume), meta: buildExportMeta(volume) };
   startJob(deps, {
-    kind: 'volume-export', resourceType: 'volume', resourceId: volume.id, projectId: req.projectId,
+    kind: 'volume-export', resourceType: 'volume', resourceId: volume.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
     backupStatus: [{ resourceType: 'volume', resourceId: volume.id, backupStatus: backupStatusText.exportStarted(pythonTimestamp()) }],
   }, () => fault('volumeNotAvailable'));
@@ -56,7 +56,7 @@ const importVolume: ActionHandler = async (deps, req) => {
   if (snapshots.length > 0) throw fault('volumeHasSnapshots', { count: snapshots.length });
   const params = { ...volumeParams(volume), fileName };
   startJob(deps, {
-    kind: 'volume-import', resourceType: 'volume', resourceId: volume.id, projectId: req.projectId,
+    kind: 'volume-import', resourceType: 'volume', resourceId: volume.id, projectId: jobProject(req.projectId, volume),
     params, bytesTotal: bytesFor(params), requestId: req.caller.requestId,
     backupStatus: [{ resourceType: 'volume', resourceId: volume.id, backupStatus: backupStatusText.importStarted(pythonTimestamp()) }],
   }, () => fault('volumeNotAvailableOrError'));

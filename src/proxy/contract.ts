@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CinderTarget } from '../cinder/path.js';
 import type { LoggerSource } from '../log.js';
 
 /** What the server hands the proxy for one request. */
@@ -6,6 +7,8 @@ export interface ForwardOptions {
   requestId: string;
   /** The request's logger (made on first use by the server's request context). */
   log: LoggerSource;
+  /** The request target as Cinder reads it, parsed once by the server (src/cinder/path.ts). */
+  target: CinderTarget;
   /** Bytes already read from the request (an action body the server inspected); sent instead of the request stream. */
   body?: Buffer;
   /** Whether backup_status may be injected into this answer (false when wrs-header gating is on and absent). */

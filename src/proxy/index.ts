@@ -12,7 +12,7 @@ import { smallRequest } from '../cinder/request.js';
 import type { UpstreamVersions } from '../cinder/versions.js';
 import type { ForwardOptions, Forwarder } from './contract.js';
 import { outgoingHeaders, publicOrigin } from './headers.js';
-import { callerVersionOf, parseApiPath, pathOf } from './paths.js';
+import { decodePath, encodeSegment, upstreamTarget, type CinderTarget } from '../cinder/path.js';
 import { sendAnswer } from './answer.js';
 import { sendFault } from './respond.js';
 import type { ExtensionDescription } from '../cinder/types.js';
@@ -123,19 +123,18 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   }
 
   function start(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, translated: boolean, v2ByTranslation: boolean): void {
-    const url = req.url ?? '/';
-    const path = pathOf(url);
+    const url = upstreamTarget(req.url);
+    const { target } = options;
     const origin = publicOrigin(req, base.host);
     const ctx: RewriteContext = {
-      method: req.method ?? 'GET', path, api: parseApiPath(path), translated, v2ByTranslation,
+      method: target.method, target, translated, v2ByTranslation,
       injectBackupStatus: options.injectBackupStatus, overlay: (type, id) => store.overlay(type, id),
       extensions: deps.extensions, publicBase: `${origin.proto}://${origin.host}`,
     };
     const rewrites = selectRewrites(ctx, deps.rewrites);
-    const upstreamUrl = translated ? url.replace(/^\/v2(?=\/|$|\?)/, '/v3') : url;
-    const target = new URL(base.origin + prefix + (upstreamUrl.startsWith('/') ? upstreamUrl : `/${upstreamUrl}`));
+    const upstream = new URL(base.origin + prefix + (translated ? asV3(url, target) : url));
     if (debugging) {
-      options.log.logger.child({ module: 'proxy' }).debug({ method: req.method, url, upstream: target.pathname, translated,
+      options.log.logger.child({ module: 'proxy' }).debug({ method: req.method, url, upstream: upstream.pathname, translated,
         rewrites: rewrites.map((r) => r.name) }, 'forwarding');
     }
 
@@ -148,7 +147,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
       const callerHeaders = req.headers;
       req.headers = headers;
       try {
-        proxy.web(req, res, { target, ...(replacement ? { buffer: Readable.from([replacement]) } : {}) }, onError);
+        proxy.web(req, res, { target: upstream, ...(replacement ? { buffer: Readable.from([replacement]) } : {}) }, onError);
       } finally {
         req.headers = callerHeaders;
       }
@@ -161,9 +160,9 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): void {
-    const path = pathOf(req.url);
-    const callerVersion = callerVersionOf(path);
-    if (callerVersion !== 'v2' && path !== '/') {
+    const callerVersion = options.target.version;
+    // only /v2 requests and the root version list depend on whether the upstream serves v2
+    if (callerVersion !== 'v2' && !(callerVersion === null && options.target.versionDocument)) {
       start(req, res, options, false, false);
       return;
     }
@@ -197,6 +196,18 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     ready,
     close: () => agent.destroy(),
   };
+}
+
+/**
+ * A /v2 target as the v3 one Cinder reads the same way. The literal `/v2` prefix is swapped in place (the rest
+ * is sent as the caller wrote it); any other spelling of it (`//v2`, `/%762`) is sent in its decoded form,
+ * segment by segment encoded again.
+ */
+function asV3(url: string, target: CinderTarget): string {
+  if (/^\/v2(?=\/|$|\?)/.test(url)) return `/v3${url.slice(3)}`;
+  const q = url.indexOf('?');
+  const segments = decodePath(target.rawPath).replace(/\/{2,}/g, '/').split('/').slice(2);
+  return `/v3${segments.map((s) => `/${encodeSegment(s)}`).join('')}${q === -1 ? '' : url.slice(q)}`;
 }
 
 /**

@@ -3,9 +3,10 @@ import express, { type Express } from 'express';
 import type { Config } from '../config/schema.js';
 import type { CallerContext, CinderApi } from '../cinder/types.js';
 import { fault } from '../errors.js';
+import { targetParser, type CinderTarget } from '../cinder/path.js';
 import {
-  attachmentCreateConflict, refuseIfHeld, snapshotCreateConflict, snapshotDeleteConflict, volumeActionConflict,
-  volumeDeleteConflict,
+  attachmentCreateConflict, refuseIfHeld, snapshotCreateConflict, snapshotDeleteConflict, unknownMutationConflicts,
+  volumeActionConflict, volumeDeleteConflict,
 } from '../extensions/conflicts.js';
 import { findAction, findExtension } from '../extensions/index.js';
 import type { Logger, LoggerSource } from '../log.js';
@@ -48,6 +49,7 @@ export function createApp(deps: AppDeps): ProxyApp {
   const logger = deps.logger.child({ module: 'server' });
   const serverLog: LoggerSource = { logger };
   const metrics = deps.metrics ?? createMetrics(deps.store);
+  const parseTarget = targetParser(deps.config.api.projectIdPattern);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -55,10 +57,11 @@ export function createApp(deps: AppDeps): ProxyApp {
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = attachContext(req, serverLog);
     const ops = (req.method === 'GET' || req.method === 'HEAD') && OPS_PATHS.has(pathOnly(req.url));
-    const route = ops ? undefined : classify(req.method, req.url);
+    const target = ops ? undefined : parseTarget(req.method, req.url, req.headers['content-type']);
+    const route = target && classify(target);
     logCompletion(req, res, ctx, (status) => metrics.countRequest(route?.kind ?? 'ops', status));
-    if (!route) { app(req, res); return; }
-    handle(deps, metrics, req, res, route, ctx).catch((err: unknown) => {
+    if (!target || !route) { app(req, res); return; }
+    handle(deps, metrics, req, res, target, route, ctx).catch((err: unknown) => {
       if (res.destroyed) { ctx.logger.info({ err: (err as Error).message }, 'client went away'); return; }
       const rejected = err instanceof BodyRejected;
       sendError(res, ctx, rejected ? err.fault : err, rejected);
@@ -100,14 +103,16 @@ function pathOnly(url: string | undefined): string {
   return q === -1 ? u : u.slice(0, q);
 }
 
-async function handle(deps: AppDeps, metrics: Metrics, req: IncomingMessage, res: ServerResponse, route: RouteMatch,
-  ctx: RequestContext): Promise<void> {
+async function handle(
+  deps: AppDeps, metrics: Metrics, req: IncomingMessage, res: ServerResponse, target: CinderTarget, route: RouteMatch,
+  ctx: RequestContext,
+): Promise<void> {
   const { config } = deps;
   const injectBackupStatus = !config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
   const forward = (body?: Buffer, onStatus?: (status: number) => void) => {
     const sent = performance.now();
     deps.forwarder.forward(req, res, {
-      requestId: ctx.requestId, log: ctx, injectBackupStatus, ...(body ? { body } : {}),
+      requestId: ctx.requestId, log: ctx, target, injectBackupStatus, ...(body ? { body } : {}),
       onUpstreamStatus(status) {
         metrics.upstreamLatency(route.kind, (performance.now() - sent) / 1000);
         onStatus?.(status);
@@ -118,7 +123,15 @@ async function handle(deps: AppDeps, metrics: Metrics, req: IncomingMessage, res
   const id = route.id ?? '';
 
   switch (route.kind) {
-    case 'forward': forward(); return;
+    case 'forward':
+    case 'harmless-update':
+      forward();
+      return;
+    case 'mutation':
+      // a change the table does not know: if it names a held volume or snapshot, what it would do is unknown
+      await refuseIfHeld(deps, route.projectId, caller, unknownMutationConflicts(target.rest));
+      forward();
+      return;
     case 'extension-show': {
       const ext = findExtension(id);
       if (ext) sendJson(res, ctx, 200, { extension: ext }); else forward();

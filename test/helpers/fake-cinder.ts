@@ -93,9 +93,13 @@ export class FakeCinder {
       this.send(res, 403, { forbidden: { code: 403, message: "Policy doesn't allow volume:get to be performed." } });
       return;
     }
-    const m = /^\/v[23]\/([^/]+)\/(volumes|snapshots)(?:\/([^/]+))?$/.exec(url.pathname);
-    if (req.method === 'GET' && m) {
-      const kind = m[2]!; const id = m[3];
+    // the forms Cinder's router accepts: a project id or none, runs of slashes, a .json suffix
+    const path = decodeURIComponent(url.pathname).replace(/\/{2,}/g, '/');
+    const m = /^\/v[23](?:\/[0-9a-f-]+)?\/(volumes|snapshots)(?:\/([^/]+?))?(?:\.json)?$/.exec(path);
+    // Routes takes the method from the last `_method` of the query string
+    const method = url.searchParams.getAll('_method').at(-1)?.toUpperCase() || req.method;
+    if (method === 'GET' && m) {
+      const kind = m[1]!; const id = m[2];
       const table = kind === 'volumes' ? this.volumes : this.snapshots;
       if (id === undefined || id === 'detail') {
         let list = [...table.values()];
@@ -104,7 +108,8 @@ export class FakeCinder {
         this.send(res, 200, { [kind]: list });
         return;
       }
-      const item = table.get(id);
+      // ids compared the way MySQL does (case and trailing spaces ignored)
+      const item = table.get(id) ?? table.get(id.replace(/ +$/, '').toLowerCase());
       if (item) { this.send(res, 200, { [kind === 'volumes' ? 'volume' : 'snapshot']: item }); return; }
       const what = kind === 'volumes' ? 'Volume' : 'Snapshot';
       this.send(res, 404, { itemNotFound: { code: 404, message: `${what} ${id} could not be found.` } });

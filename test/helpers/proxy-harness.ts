@@ -15,6 +15,7 @@ import type { ForwardOptions, Forwarder } from '../../src/proxy/contract.js';
 import { createApp } from '../../src/server/app.js';
 import { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import type { StateStore } from '../../src/state/types.js';
+import { parseTarget } from './target.js';
 import { FakeCinder } from './fake-cinder.js';
 import { RecordingEngine } from './recording-engine.js';
 import { captureLogger, closeServer, listen } from './servers.js';
@@ -129,7 +130,8 @@ export async function startProxy(config: Config, options: ProxyOptions = {}): Pr
     requestIds.push(requestId);
     const body = options.bodyFor?.(req);
     forwarder.forward(req, res, {
-      requestId, log: { logger: logger.child({ requestId }) }, injectBackupStatus: options.injectBackupStatus ?? true,
+      requestId, log: { logger: logger.child({ requestId }) }, target: parseTarget(req.method, req.url, req.headers['content-type']),
+      injectBackupStatus: options.injectBackupStatus ?? true,
       ...(body ? { body } : {}),
     });
   });

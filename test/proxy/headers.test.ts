@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { answerHeaders, outgoingHeaders, publicOrigin } from '../../src/proxy/headers.js';
-import { callerVersionOf, isVersionDocument, parseApiPath, pathOf } from '../../src/proxy/paths.js';
 
 function fakeReq(headers: Record<string, string>, remoteAddress = '192.0.2.7'): IncomingMessage {
   return { headers, socket: { remoteAddress } } as unknown as IncomingMessage;
@@ -58,20 +57,5 @@ describe('answer headers', () => {
     expect(answerHeaders(raw, new Set(['content-length']))).toEqual([
       'Content-Type', 'application/json', 'X-Openstack-Request-Id', 'req-1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2',
     ]);
-  });
-});
-
-describe('paths', () => {
-  it('splits API paths with and without a project id', () => {
-    expect(parseApiPath('/v2/p1/volumes/detail')).toEqual({ version: 'v2', project: 'p1', rest: ['volumes', 'detail'] });
-    expect(parseApiPath('/v3/volumes/detail')).toEqual({ version: 'v3', project: null, rest: ['volumes', 'detail'] });
-    expect(parseApiPath('/v3/')).toEqual({ version: 'v3', project: null, rest: [] });
-    expect(parseApiPath('/healthz')).toBeNull();
-    expect(pathOf('/v3/p/volumes?limit=1')).toBe('/v3/p/volumes');
-    expect(isVersionDocument('/')).toBe(true);
-    expect(isVersionDocument('/v2')).toBe(true);
-    expect(isVersionDocument('/v2/p')).toBe(false);
-    expect(callerVersionOf('/v2')).toBe('v2');
-    expect(callerVersionOf('/v20/x')).toBeNull();
   });
 });

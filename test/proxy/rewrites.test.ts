@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ResourceOverlay, ResourceType } from '../../src/state/types.js';
-import { parseApiPath } from '../../src/proxy/paths.js';
+import { parseTarget } from '../helpers/target.js';
 import { REWRITES, acceptsStatus, applyRewrites, selectRewrites } from '../../src/proxy/rewrites/index.js';
 import { snapshotOverlay, volumeOverlay } from '../../src/proxy/rewrites/resources.js';
 import { extensionList } from '../../src/proxy/rewrites/extensions.js';
@@ -18,7 +18,7 @@ const NONE: ResourceOverlay = { backupStatus: null, status: null, progress: null
 function ctx(method: string, path: string, extra: Partial<RewriteContext> = {},
   overlays: Record<string, ResourceOverlay> = {}): RewriteContext {
   return {
-    method, path, api: parseApiPath(path), translated: false, v2ByTranslation: false, injectBackupStatus: true,
+    method, target: parseTarget(method, path), translated: false, v2ByTranslation: false, injectBackupStatus: true,
     overlay: (type: ResourceType, id: string) => overlays[`${type}:${id}`] ?? NONE,
     extensions: WRS_EXTENSIONS, publicBase: 'http://proxy.example:9776', ...extra,
   };

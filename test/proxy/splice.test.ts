@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cinderJson } from '../../src/cinder/json.js';
 import { rewriteBytes } from '../../src/proxy/answer.js';
-import { parseApiPath } from '../../src/proxy/paths.js';
+import { parseTarget } from '../helpers/target.js';
 import { selectRewrites } from '../../src/proxy/rewrites/index.js';
 import { JsonBytesError, scanResources, type Member, type ResourceVisitor } from '../../src/proxy/rewrites/json-bytes.js';
 import { overlayResources, spliceResources } from '../../src/proxy/rewrites/resources.js';
@@ -13,9 +13,8 @@ import { WRS_EXTENSIONS } from '../helpers/proxy-harness.js';
 const NONE: ResourceOverlay = { backupStatus: null, status: null, progress: null };
 
 function context(overlays: Record<string, ResourceOverlay> = {}, extra: Partial<RewriteContext> = {}): RewriteContext {
-  const path = '/v3/p/volumes/detail';
   return {
-    method: 'GET', path, api: parseApiPath(path), translated: false, v2ByTranslation: false, injectBackupStatus: true,
+    method: 'GET', target: parseTarget('GET', '/v3/0a1b2c/volumes/detail'), translated: false, v2ByTranslation: false, injectBackupStatus: true,
     overlay: (type: ResourceType, id: string) => overlays[`${type}:${id}`] ?? NONE,
     extensions: WRS_EXTENSIONS, publicBase: 'http://proxy.example', ...extra,
   };
@@ -216,8 +215,7 @@ describe('rewriteBytes', () => {
     expect(rewriteBytes(Buffer.from(text), v3Rewrites, v3).toString()).toBe(
       '{"volumes": [{"id": "a", "links": [{"rel": "self", "href": "http://c/v3/p/volumes/a"}], "wrs-volume:backup_status": null}]}',
     );
-    const v2Path = '/v2/p/volumes/detail';
-    const v2 = context({}, { path: v2Path, api: parseApiPath(v2Path), translated: true, v2ByTranslation: true });
+    const v2 = context({}, { target: parseTarget('GET', '/v2/0a1b2c/volumes/detail'), translated: true, v2ByTranslation: true });
     const v2Rewrites = selectRewrites(v2);
     expect(v2Rewrites.map((r) => r.name)).toEqual(['v2-links', 'volume-overlay']);
     expect(JSON.parse(rewriteBytes(Buffer.from(text), v2Rewrites, v2).toString())).toEqual({

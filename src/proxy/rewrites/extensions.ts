@@ -3,7 +3,7 @@ import { isObject, type Rewrite } from './types.js';
 /** GET .../extensions: the upstream list plus ours (never dropping upstream entries, no alias twice). */
 export const extensionList: Rewrite = {
   name: 'extension-list',
-  matches: (ctx) => ctx.method === 'GET' && ctx.api !== null && ctx.api.rest.length === 1 && ctx.api.rest[0] === 'extensions',
+  matches: (ctx) => ctx.method === 'GET' && ctx.target.version !== null && ctx.target.rest.length === 1 && ctx.target.rest[0] === 'extensions',
   apply(body, ctx) {
     if (!isObject(body) || !Array.isArray(body.extensions)) return body;
     const upstream = body.extensions as unknown[];

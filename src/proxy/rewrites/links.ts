@@ -1,4 +1,3 @@
-import { isVersionDocument } from '../paths.js';
 import { isObject, type Rewrite } from './types.js';
 
 /** `/v3/...` -> `/v2/...` in an href's path (first `v3` segment only); query, host and relative form kept. */
@@ -37,6 +36,6 @@ export function rewriteLinks(value: unknown): unknown {
 /** A /v2 request answered by /v3 upstream: links point back at /v2 (version documents are handled by version-discovery). */
 export const v2Links: Rewrite = {
   name: 'v2-links',
-  matches: (ctx) => ctx.translated && !isVersionDocument(ctx.path),
+  matches: (ctx) => ctx.translated && !ctx.target.versionDocument,
   apply: (body) => rewriteLinks(body),
 };

@@ -11,8 +11,8 @@ const PREFIX: Record<ResourceType, string> = { volume: 'wrs-volume', snapshot: '
 
 /** GET .../{collection}/detail or GET .../{collection}/{id}; the summary list and sub-resources do not match. */
 function isDetailOrShow(ctx: RewriteContext, collection: string): boolean {
-  const rest = ctx.api?.rest;
-  if (ctx.method !== 'GET' || !rest || rest.length !== 2 || rest[0] !== collection) return false;
+  const { version, rest } = ctx.target;
+  if (ctx.method !== 'GET' || version === null || rest.length !== 2 || rest[0] !== collection) return false;
   const second = rest[1]!;
   return second === 'detail' || !NOT_IDS.has(second);
 }

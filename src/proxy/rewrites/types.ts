@@ -1,14 +1,13 @@
 import type { ResourceOverlay, ResourceType } from '../../state/types.js';
+import type { CinderTarget } from '../../cinder/path.js';
 import type { ExtensionDescription } from '../../cinder/types.js';
-import type { ApiPath } from '../paths.js';
 
 /** Everything a rewrite may look at besides the body; built once per request. */
 export interface RewriteContext {
+  /** The method Cinder dispatches on (a `_method` override included). */
   method: string;
-  /** The caller's path, no query string. */
-  path: string;
-  /** The path split, or null outside /v2 and /v3. */
-  api: ApiPath | null;
+  /** The caller's target as Cinder reads it (version, project, segments). */
+  target: CinderTarget;
   /** This /v2 request was sent upstream as /v3. */
   translated: boolean;
   /** /v2 is served by translation (the upstream has no v2, or v2Mode is translate). */

@@ -1,4 +1,3 @@
-import { isVersionDocument } from '../paths.js';
 import { isObject, type Rewrite, type RewriteContext } from './types.js';
 
 /** The v2 entry Cinder listed before v2 was removed, pointing at the proxy's /v2/. */
@@ -22,9 +21,9 @@ function listsV2(versions: unknown[]): boolean {
 }
 
 function applies(ctx: RewriteContext): boolean {
-  if (ctx.method !== 'GET' || !ctx.v2ByTranslation || !isVersionDocument(ctx.path)) return false;
+  if (ctx.method !== 'GET' || !ctx.v2ByTranslation || !ctx.target.versionDocument) return false;
   // the root list, and the v2 document itself when it was answered by the v3 one
-  return ctx.path === '/' || ctx.translated;
+  return ctx.target.version === null || ctx.translated;
 }
 
 /** Version discovery lists v2 too when the proxy serves it by translation. */
