@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { loadConfigFile, type ConfigOverrides } from './config/load.js';
 import { configPath, projectRoot } from './config/path.js';
 import type { Config } from './config/schema.js';
 import { createEngine } from './export/engine.js';
+import { dirModeFor, ensureDirSync, PRIVATE_DIR_MODE } from './file-modes.js';
 import { extensionDescriptions } from './extensions/index.js';
 import { createLogger, wantsPrettyLogs, type Logger } from './log.js';
 import { createForwarder } from './proxy/index.js';
@@ -21,6 +22,7 @@ import { adminSocketPath, listenAdmin, type AdminEndpoint } from './admin/listen
 import { createRetention } from './export/retention.js';
 import { CachedStateStore } from './state/cached-store.js';
 import { observeStoreErrors } from './state/observed-store.js';
+import { holdProcessLock } from './state/process-lock.js';
 import { SqliteStateStore } from './state/sqlite-store.js';
 
 export interface RunningProxy {
@@ -36,11 +38,14 @@ export interface RunningProxy {
 /** The composition root: build every collaborator from the config, recover old jobs, listen. */
 export async function startProxy(config: Config, logger: Logger): Promise<RunningProxy> {
   const log = logger.child({ module: 'main' });
-  mkdirSync(config.dataDir, { recursive: true });
+  ensureDirSync(config.dataDir, PRIVATE_DIR_MODE);
+  const statePath = join(config.dataDir, 'state.sqlite');
+  // the embedded state belongs to one process (a second one would fail the first one's jobs on start);
+  // taken before the store opens or recover() runs. A shared database store needs no such lock.
+  const lock = holdProcessLock(statePath);
   // the metrics count the store's errors, and read the store for the job gauges
   let metrics: Metrics | undefined;
-  const store = observeStoreErrors(
-    new CachedStateStore(new SqliteStateStore(join(config.dataDir, 'state.sqlite')), config.state.cacheEntries),
+  const store = observeStoreErrors(new CachedStateStore(new SqliteStateStore(statePath), config.state.cacheEntries),
     (op) => metrics?.storeError(op));
   metrics = createMetrics(store);
   const versions = createUpstreamVersions({ config, logger });
@@ -59,7 +64,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
   const closeAll = async () => {
     stopSweep();
     await admin?.close();
-    forwarder.close(); cinder.close(); versions.close(); store.close();
+    forwarder.close(); cinder.close(); versions.close(); store.close(); lock.release();
   };
   let server: Server;
   let draining = false;
@@ -69,7 +74,8 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       { socketPath: adminSocketPath(config), tcp: config.admin.listen, logger });
     stopSweep = retention.startSweep();
     try {
-      mkdirSync(join(config.exportDir, 'temp'), { recursive: true });
+      ensureDirSync(config.exportDir, dirModeFor(config.engine.fileMode));
+      ensureDirSync(join(config.exportDir, 'temp'), PRIVATE_DIR_MODE);
     } catch (err) {
       // the API keeps serving; exports fail (and say why) until the directory is usable
       log.warn({ exportDir: config.exportDir, err: (err as Error).message }, 'export directory is not usable');
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
   try {
     proxy = await startProxy(config, logger);
   } catch (err) {
-    logger.fatal({ err }, 'cannot start');
+    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
   const stop = (signal: string) => {

@@ -41,6 +41,25 @@ const commandBackend = z.object({
   importCommand: z.array(z.string().min(1)).min(1),
 }).strict();
 
+/**
+ * A file mode: an octal string ("0640", "640", "0o640") or a number (YAML `0o640`). A bare YAML 0640 is
+ * the decimal 640 in YAML 1.2, hence refused with a hint. Owner read+write is needed to write the file;
+ * execute, setuid and sticky bits make no sense for an archive.
+ */
+const fileModeSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const text = typeof v === 'string' ? v.trim().replace(/^0o/i, '') : null;
+  const mode = text === null ? v as number : /^[0-7]{1,4}$/.test(text) ? parseInt(text, 8) : NaN;
+  const fail = (message: string) => { ctx.addIssue({ code: z.ZodIssueCode.custom, message }); return z.NEVER; };
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+    return fail(`${JSON.stringify(v)} is not an octal file mode, e.g. "0640"`);
+  }
+  // YAML's 0640 arrives as the number 640 (0o1200): say how to write it
+  const hint = typeof v === 'number' ? ` (${v} is octal ${mode.toString(8)}; write an octal mode as a string, e.g. "0640")` : '';
+  if (mode & ~0o666) return fail(`${mode.toString(8).padStart(4, '0')}: only read and write bits are allowed${hint}`);
+  if ((mode & 0o600) !== 0o600) return fail(`${mode.toString(8).padStart(4, '0')}: the owner must be able to read and write`);
+  return mode;
+});
+
 export const backendSchema = z.discriminatedUnion('type', [fileBackend, blockBackend, commandBackend]);
 
 export const configSchema = z.object({
@@ -89,6 +108,8 @@ export const configSchema = z.object({
     shutdownTimeoutMs: z.number().int().nonnegative().default(30000),
     /** A job whose data moves not one byte for this long is failed (a hung helper or device), 0 = never. */
     stallTimeoutMs: z.number().int().nonnegative().default(600000),
+    /** Mode of the archives, checksums and temp files the engine writes (octal); may widen 0600, e.g. 0640 for a backup group. */
+    fileMode: fileModeSchema.default('0600'),
   }).strict().default({}),
   /** Storage backends; the first one whose hostPattern matches wins, else `defaultBackend`. */
   backends: z.array(backendSchema).default([

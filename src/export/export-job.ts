@@ -1,5 +1,6 @@
-import { mkdir, stat, statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureDir, PRIVATE_DIR_MODE } from '../file-modes.js';
 import { archiveStamp } from '../state/timestamps.js';
 import type { Job } from '../state/types.js';
 import { EXTENSIONS } from './archive/compressors.js';
@@ -15,7 +16,7 @@ import { meter } from './throttle.js';
 export async function checkExportDir(dir: string, minFreeBytes: number): Promise<void> {
   const st = await stat(dir).catch(() => undefined);
   if (!st?.isDirectory()) throw new Error(`export directory ${dir} does not exist`);
-  await mkdir(join(dir, TEMP_DIR), { recursive: true });
+  await ensureDir(join(dir, TEMP_DIR), PRIVATE_DIR_MODE);
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
   if (free < minFreeBytes) {
@@ -55,7 +56,7 @@ export async function runExport(job: Job, ctx: JobContext, signal: AbortSignal):
     progress.update(0);
     const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n, d) => { ctx.touch(); ctx.moved(d); progress.update(n); } });
     await writeArchive({ exportDir, name, volumeId: job.params.volumeId, meta, data, size: source.size,
-      compress: ctx.compress, signal });
+      compress: ctx.compress, signal, fileMode: engine.fileMode });
     progress.flush();
     return name;
   } finally {

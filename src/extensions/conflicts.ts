@@ -66,8 +66,37 @@ export interface ConflictCheck {
 }
 
 export function volumeActionConflict(volumeId: string, body: Record<string, unknown>): ConflictCheck | undefined {
+  if (Object.hasOwn(body, 'revert')) {
+    // revert_to_snapshot() writes the whole volume from its snapshot
+    const snapshotId = String(field(body, 'revert', 'snapshot_id') ?? '');
+    return { resourceType: 'volume', resourceId: volumeId, refusal: (v) => invalidVolume(`Can't revert volume ${v.id} to its ` +
+      `latest snapshot ${snapshotId}. Volume's status must be 'available'.`) };
+  }
   const key = Object.keys(body).find((k) => Object.hasOwn(VOLUME_ACTIONS, k));
   return key ? { resourceType: 'volume', resourceId: volumeId, refusal: VOLUME_ACTIONS[key]! } : undefined;
+}
+
+/** A request body naming a volume the call would read or write: its check, when it names one. */
+function bodyVolume(body: Record<string, unknown>, outer: string, inner: string, refusal: Refusal): ConflictCheck | undefined {
+  const volumeId = field(body, outer, inner);
+  return typeof volumeId === 'string' ? { resourceType: 'volume', resourceId: volumeId, refusal } : undefined;
+}
+
+/** create() of a clone: _extract_source_volume() of cinder/volume/flows/api/create_volume.py. */
+export function volumeCreateConflict(body: Record<string, unknown>): ConflictCheck | undefined {
+  return bodyVolume(body, 'volume', 'source_volid',
+    () => invalidVolume("Originating source volume status must be one of 'available, in-use' values"));
+}
+
+/** backup create() (cinder/backup/api.py). */
+export function backupCreateConflict(body: Record<string, unknown>): ConflictCheck | undefined {
+  return bodyVolume(body, 'backup', 'volume_id',
+    (_, status) => invalidVolume(`Volume to be backed up must be available or in-use, but the current status is "${status}".`));
+}
+
+/** backup restore() into an existing volume: a second writer. */
+export function backupRestoreConflict(body: Record<string, unknown>): ConflictCheck | undefined {
+  return bodyVolume(body, 'restore', 'volume_id', () => invalidVolume('Volume to be restored to must be available'));
 }
 
 export function volumeDeleteConflict(volumeId: string): ConflictCheck {
@@ -103,14 +132,9 @@ export function snapshotDeleteConflict(snapshotId: string): ConflictCheck {
 
 /** _attachment_reserve() (v3 attachments API). */
 export function attachmentCreateConflict(body: Record<string, unknown>): ConflictCheck | undefined {
-  const volumeId = field(body, 'attachment', 'volume_uuid');
-  if (typeof volumeId !== 'string') return undefined;
-  return {
-    resourceType: 'volume', resourceId: volumeId,
-    refusal: (v, status) => invalidVolume(`Volume ${v.id} status must be ` +
-      `${orList(v.multiattach === true ? ['available', 'in-use', 'downloading'] : ['available', 'downloading'])} ` +
-      `to reserve, but the current status is ${status}.`),
-  };
+  return bodyVolume(body, 'attachment', 'volume_uuid', (v, status) => invalidVolume(`Volume ${v.id} status must be ` +
+    `${orList(v.multiattach === true ? ['available', 'in-use', 'downloading'] : ['available', 'downloading'])} ` +
+    `to reserve, but the current status is ${status}.`));
 }
 
 /** Held ids are Cinder's UUIDs: a segment that is not one (in canonical form) cannot name a held resource. */

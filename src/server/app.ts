@@ -5,8 +5,9 @@ import type { CallerContext, CinderApi } from '../cinder/types.js';
 import { fault } from '../errors.js';
 import { targetParser, type CinderTarget } from '../cinder/path.js';
 import {
-  attachmentCreateConflict, refuseIfHeld, snapshotCreateConflict, snapshotDeleteConflict, unknownMutationConflicts,
-  volumeActionConflict, volumeDeleteConflict,
+  attachmentCreateConflict, backupCreateConflict, backupRestoreConflict, refuseIfHeld, snapshotCreateConflict,
+  snapshotDeleteConflict, unknownMutationConflicts, volumeActionConflict, volumeCreateConflict, volumeDeleteConflict,
+  type ConflictCheck,
 } from '../extensions/conflicts.js';
 import { findAction, findExtension } from '../extensions/index.js';
 import type { Logger, LoggerSource } from '../log.js';
@@ -164,14 +165,19 @@ async function handle(
     sendJson(res, ctx, result.status, result.body);
     return;
   }
-  // snapshot or attachment create: only peeked at; a body we cannot read is Cinder's to refuse
+  // creates that name a volume in their body: only peeked at; a body we cannot read is Cinder's to refuse
   let body: Record<string, unknown> | undefined;
   try { body = parseJsonObject(raw); } catch { body = undefined; }
-  if (body) {
-    const check = route.kind === 'snapshot-create'
-      ? snapshotCreateConflict(body, req.headers['openstack-api-version'])
-      : attachmentCreateConflict(body);
-    await refuseIfHeld(deps, route.projectId, caller, check);
-  }
+  const check = BODY_CHECKS[route.kind];
+  if (body && check) await refuseIfHeld(deps, route.projectId, caller, check(body, req));
   forward(raw);
 }
+
+/** Calls whose body names the volume they would read or write. */
+const BODY_CHECKS: Partial<Record<RouteMatch['kind'], (body: Record<string, unknown>, req: IncomingMessage) => ConflictCheck | undefined>> = {
+  'snapshot-create': (body, req) => snapshotCreateConflict(body, req.headers['openstack-api-version']),
+  'attachment-create': attachmentCreateConflict,
+  'volume-create': volumeCreateConflict,
+  'backup-create': backupCreateConflict,
+  'backup-restore': backupRestoreConflict,
+};

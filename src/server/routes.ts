@@ -14,6 +14,9 @@ export type RouteKind =
   | 'snapshot-create'
   | 'snapshot-delete'
   | 'attachment-create'
+  | 'volume-create'
+  | 'backup-create'
+  | 'backup-restore'
   | 'harmless-update'
   | 'mutation'
   | 'forward';
@@ -44,6 +47,9 @@ const TABLE: { method: string; shape: string[]; kind: Kind; buffersBody: boolean
   { method: 'POST', shape: ['snapshots'], kind: 'snapshot-create', buffersBody: true },
   { method: 'DELETE', shape: ['snapshots', ':id'], kind: 'snapshot-delete', buffersBody: false },
   { method: 'POST', shape: ['attachments'], kind: 'attachment-create', buffersBody: true, v3Only: true },
+  { method: 'POST', shape: ['volumes'], kind: 'volume-create', buffersBody: true },
+  { method: 'POST', shape: ['backups'], kind: 'backup-create', buffersBody: true },
+  { method: 'POST', shape: ['backups', ':id', 'restore'], kind: 'backup-restore', buffersBody: true },
   // name, description and metadata never touch a volume's data: Cinder takes them in any status
   ...['volumes', 'snapshots'].flatMap((c) => [
     harmless('PUT', c, ':id'),

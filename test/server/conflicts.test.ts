@@ -160,3 +160,33 @@ describe('os-reset_status after a failed import', () => {
     expect(h.store.overlay('volume', VOLUME_ID).status).toBe('error');
   });
 });
+
+describe('calls that would read or write a held volume, named in their body', () => {
+  const post = (path: string, body: unknown) =>
+    request(`${h.url}/v3/${PROJECT}${path}`, { method: 'POST', headers: jsonHeaders(TOKEN), body: JSON.stringify(body) });
+
+  it.each([
+    ['a clone', '/volumes', { volume: { size: 1, source_volid: VOLUME_ID } },
+      "Invalid volume: Originating source volume status must be one of 'available, in-use' values"],
+    ['a backup', '/backups', { backup: { volume_id: VOLUME_ID, name: 'b' } },
+      'Invalid volume: Volume to be backed up must be available or in-use, but the current status is "importing".'],
+    ['a restore into it', '/backups/b1/restore', { restore: { volume_id: VOLUME_ID } },
+      'Invalid volume: Volume to be restored to must be available'],
+    ['a revert to a snapshot', `/volumes/${VOLUME_ID}/action`, { revert: { snapshot_id: 's9' } },
+      `Invalid volume: Can't revert volume ${VOLUME_ID} to its latest snapshot s9. Volume's status must be 'available'.`],
+  ])('refuses %s during an import', async (_, path, body, message) => {
+    hold('volume-import');
+    const res = await post(path, body);
+    expect(res.status).toBe(400);
+    expect(res.json()).toEqual(invalid(message));
+    expect(h.fake.requests.filter((r) => r.method === 'POST')).toEqual([]);
+  });
+
+  it('forwards them byte for byte when no job holds the volume, and creates that name no volume at all', async () => {
+    for (const [path, body] of [['/volumes', { volume: { size: 1, source_volid: VOLUME_ID } }], ['/volumes', { volume: { size: 1 } }],
+      ['/backups', { backup: { volume_id: VOLUME_ID } }], ['/backups/b1/restore', { restore: { volume_id: VOLUME_ID } }]] as const) {
+      expect((await post(path, body)).status).toBe(202);
+    }
+    expect(h.fake.requestsTo('POST', `/v3/${PROJECT}/volumes`)[0]!.body.toString()).toBe(JSON.stringify({ volume: { size: 1, source_volid: VOLUME_ID } }));
+  });
+});

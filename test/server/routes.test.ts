@@ -78,6 +78,8 @@ describe('route table', () => {
   it('only action and create routes buffer their body', () => {
     expect(route('POST', `/v2/${P}/volumes/x/action`).buffersBody).toBe(true);
     expect(route('DELETE', `/v2/${P}/volumes/x`).buffersBody).toBe(false);
-    expect(route('POST', `/v2/${P}/volumes`).buffersBody).toBe(false);
+    expect(route('POST', `/v2/${P}/volumes`).buffersBody).toBe(true);
+    expect(route('GET', `/v2/${P}/volumes`).buffersBody).toBe(false);
+    expect(route('PUT', `/v2/${P}/volumes/x`).buffersBody).toBe(false);
   });
 });

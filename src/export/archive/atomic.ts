@@ -1,5 +1,6 @@
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { openNewFile, PRIVATE_FILE_MODE } from '../../file-modes.js';
 
 export const TEMP_DIR = 'temp';
 export const PART_SUFFIX = '.part';
@@ -20,11 +21,19 @@ export async function publish(tempPath: string, finalPath: string): Promise<void
   await syncDir(dirname(finalPath));
 }
 
-/** Write a small file durably and atomically (temp, fsync, rename, fsync dir). */
-export async function writeFileAtomic(exportDir: string, name: string, content: string): Promise<void> {
+/** Write a small file of `mode` durably and atomically (temp, fsync, rename, fsync dir). */
+export async function writeFileAtomic(exportDir: string, name: string, content: string, mode = PRIVATE_FILE_MODE): Promise<void> {
   const temp = tempPathFor(exportDir, name);
   try {
-    await writeFile(temp, content, { flush: true });
+    // a leftover temp of that name (ours: temp/ is the proxy's) would keep its old mode
+    await rm(temp, { force: true });
+    const fh = await openNewFile(temp, mode);
+    try {
+      await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await publish(temp, join(exportDir, basename(name)));
   } catch (err) {
     await rm(temp, { force: true });

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import tar from 'tar-stream';
+import { openNewFile, PRIVATE_FILE_MODE } from '../../file-modes.js';
 import { memberNames } from '../meta.js';
 import type { Compressor } from './compressors.js';
 import { publish, sha256Line, tempPathFor, writeFileAtomic } from './atomic.js';
@@ -18,6 +19,8 @@ export interface ArchiveInput {
   size: number;
   compress: Compressor;
   signal: AbortSignal;
+  /** Mode of the archive, its checksum and their temp files (engine.fileMode); 0600 when absent. */
+  fileMode?: number;
 }
 
 export interface ArchiveResult {
@@ -29,7 +32,7 @@ export interface ArchiveResult {
 async function fillPack(pack: tar.Pack, input: ArchiveInput, signal: AbortSignal): Promise<void> {
   const names = memberNames(input.volumeId);
   const mtime = new Date();
-  const entry = pack.entry({ name: names.vol, size: input.size, mode: 0o644, mtime, type: 'file' });
+  const entry = pack.entry({ name: names.vol, size: input.size, mode: 0o600, mtime, type: 'file' });
   const written = new Promise<void>((resolve, reject) => {
     entry.once('finish', () => resolve());
     entry.once('error', reject);
@@ -47,7 +50,7 @@ async function fillPack(pack: tar.Pack, input: ArchiveInput, signal: AbortSignal
   (entry as unknown as { end(): void }).end();
   await written;
   const meta = Buffer.from(JSON.stringify(input.meta));
-  pack.entry({ name: names.meta, size: meta.length, mode: 0o644, mtime, type: 'file' }, meta);
+  pack.entry({ name: names.meta, size: meta.length, mode: 0o600, mtime, type: 'file' }, meta);
   pack.finalize();
 }
 
@@ -61,7 +64,8 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> 
   const finalPath = join(input.exportDir, input.name);
   const hash = createHash('sha256');
   const pack = tar.pack();
-  const fh = await open(temp, 'wx');
+  const mode = input.fileMode ?? PRIVATE_FILE_MODE;
+  const fh = await openNewFile(temp, mode);
   let fhOpen = true;
   // stops the producer when the consumer fails (e.g. ENOSPC) and vice versa
   const local = new AbortController();
@@ -94,7 +98,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> 
   }
   const sha256 = hash.digest('hex');
   try {
-    await writeFileAtomic(input.exportDir, `${input.name}.sha256`, sha256Line(sha256, input.name));
+    await writeFileAtomic(input.exportDir, `${input.name}.sha256`, sha256Line(sha256, input.name), mode);
   } catch (err) {
     // a failed job leaves no archive behind, even a complete one
     await rm(finalPath, { force: true });
