@@ -72,8 +72,8 @@ describe('stx-cinder-proxy against the real Cinder', () => {
     const v = await runCli(['verify', archive]);
     expect(v.code, v.stdout + v.stderr).toBe(0);
     expect(v.stdout).toContain(`volume ${volumeId}, image ${1024 * MiB} bytes, gzip, checksum file matches`);
-    const all = await runCli(['jobs', '--all', '-f', 'json', '--socket', socket]);
-    expect(JSON.parse(all.stdout).some((j: any) => j.id === second.id && j.state === 'succeeded')).toBe(true);
+    const after = await runCli(['jobs', '--socket', socket]);
+    expect(after.stdout).toBe('no jobs\n');
   });
 
   it('cancel of a running export: the job stops, no file is left, the volume is available as before', async () => {
