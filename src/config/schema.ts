@@ -39,6 +39,13 @@ const commandBackend = z.object({
   exportCommand: z.array(z.string().min(1)).min(1),
   snapshotExportCommand: z.array(z.string().min(1)).min(1).optional(),
   importCommand: z.array(z.string().min(1)).min(1),
+  /**
+   * Optional: prints where the data is, a JSON list of {offset, length} (`rbd diff --format json`);
+   * the rest is exported as holes. With {offset} and {length} in the export command, it is run once per
+   * data range and only the data is read; without, the whole stream is read and the holes are dropped.
+   */
+  mapCommand: z.array(z.string().min(1)).min(1).optional(),
+  snapshotMapCommand: z.array(z.string().min(1)).min(1).optional(),
 }).strict();
 
 /**

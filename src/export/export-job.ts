@@ -11,6 +11,7 @@ import type { ReadSource } from './backends/types.js';
 import type { JobContext } from './context.js';
 import { progressReporter } from './progress.js';
 import { meter } from './throttle.js';
+import type { Piece } from './zero.js';
 
 /** The export directory must exist and have room before anything is read. */
 export async function checkExportDir(dir: string, minFreeBytes: number): Promise<void> {
@@ -34,9 +35,9 @@ async function freeName(dir: string, volumeId: string, ext: string): Promise<str
   }
 }
 
-/** The source's bytes, then its producer's verdict (a helper's exit status). */
-async function* drain(source: ReadSource): AsyncGenerator<Buffer> {
-  for await (const chunk of source.stream) yield chunk as Buffer;
+/** The source's bytes and holes, then its producer's verdict (a helper's exit status). */
+async function* drain(source: ReadSource): AsyncGenerator<Piece> {
+  for await (const chunk of source.pieces) yield chunk as Piece;
   await source.done;
 }
 

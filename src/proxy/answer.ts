@@ -13,6 +13,8 @@ export interface AnswerOptions {
 }
 
 const NO_BODY_STATUSES = new Set([204, 304]);
+/** Headers of the upstream's that a rewritten answer replaces. */
+const SIZED_ANEW: ReadonlySet<string> = new Set(['content-length']);
 
 function isJson(contentType: string | undefined): boolean {
   return typeof contentType === 'string' && /^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim());
@@ -60,14 +62,15 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
     }
   };
   const onEnd = () => {
-    const original = Buffer.concat(chunks);
+    // an answer that came in one chunk (most small ones) needs no copy
+    const original = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
     let bytes: Buffer = original;
     try {
       bytes = rewriteBytes(original, applicable, options.ctx);
     } catch (err) {
       options.log.logger.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
     }
-    const headers = answerHeaders(upstream.rawHeaders, new Set(['content-length']));
+    const headers = answerHeaders(upstream.rawHeaders, SIZED_ANEW);
     headers.push('Content-Length', String(bytes.length));
     res.writeHead(status, upstream.statusMessage, headers);
     res.end(bytes);

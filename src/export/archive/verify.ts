@@ -5,6 +5,7 @@ import { GiB } from '../../constants.js';
 import { readSha256File, sha256OfFile } from './checksum.js';
 import { detectFormat } from './detect.js';
 import { readArchive } from './reader.js';
+import { pieceLength } from '../zero.js';
 
 export type VerifyPhase = 'checksum' | 'contents';
 
@@ -52,7 +53,7 @@ export async function verifyArchive(path: string, opts: VerifyOptions = {}): Pro
       const summary = await readArchive(file, { volumeId: named?.volumeId, maxImageBytes: Number.MAX_SAFE_INTEGER }, {
         async onVol(data, size) {
           let done = 0;
-          for await (const chunk of data) { done += chunk.length; opts.onProgress?.('contents', done, size); }
+          for await (const piece of data) { done += pieceLength(piece); opts.onProgress?.('contents', done, size); }
         },
       }, signal);
       report.volumeId = summary.volumeId;
