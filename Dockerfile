@@ -15,4 +15,7 @@ COPY config ./config
 ENV NODE_OPTIONS="--max-semi-space-size=4"
 EXPOSE 9776
 STOPSIGNAL SIGTERM
-CMD ["node_modules/.bin/tsx", "src/main.ts", "--config", "/etc/stx-cinder-proxy/config.yaml"]
+# node is PID 1 itself (no tsx parent process): docker stop's SIGTERM reaches the proxy, which drains its
+# jobs for up to engine.shutdownTimeoutMs and then exits; give it longer than that (docker stop -t, compose
+# stop_grace_period)
+CMD ["node", "--import", "tsx", "src/main.ts", "--config", "/etc/stx-cinder-proxy/config.yaml"]

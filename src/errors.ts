@@ -30,6 +30,8 @@ export const ERRORS = {
   invalidVolume: { status: 400, message: 'Invalid volume: {reason}' },
   invalidSnapshot: { status: 400, message: 'Invalid snapshot: {reason}' },
   fileNotFound: { status: 404, message: 'File {name} could not be found.' },
+  /** Cinder's NotFound for an id no request can name upstream (`.`, `..`). */
+  resourceNotFound: { status: 404, message: '{what} {id} could not be found.' },
   /** The admin endpoint (operator CLI): an unknown path, job, or a verb a path does not take. */
   notFound: { status: 404, message: 'The resource could not be found.' },
   jobNotFound: { status: 404, message: 'Job {id} could not be found.' },

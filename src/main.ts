@@ -144,12 +144,17 @@ async function main(): Promise<void> {
     logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
+  let stopping = false;
   const stop = (signal: string) => {
+    // a signal often comes twice (to the process group, and forwarded by npm): the first starts the drain,
+    // the others must not end the process before it ends (a once-handler would leave the default: exit)
+    if (stopping) { logger.info({ signal }, 'already shutting down'); return; }
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     proxy.close().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean shutdown'); process.exit(1); });
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 /** Run the CLI only when this file is the program (not when a test imports startProxy). */
