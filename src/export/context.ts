@@ -13,4 +13,6 @@ export interface JobContext {
   compress: Compressor;
   /** Data moved: keeps the job's stall watchdog quiet. */
   touch(): void;
+  /** Volume bytes read or written (not the import's verify pass): counted in the metrics. */
+  moved(bytes: number): void;
 }

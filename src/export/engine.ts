@@ -5,7 +5,7 @@ import type { Job, JobEngine } from '../state/types.js';
 import { PART_SUFFIX, TEMP_DIR } from './archive/atomic.js';
 import { makeCompressor } from './archive/compressors.js';
 import { backendSelector } from './backends/index.js';
-import type { EngineDeps } from './contract.js';
+import { noObserver, type EngineDeps } from './contract.js';
 import type { JobContext } from './context.js';
 import { runExport } from './export-job.js';
 import { runImport } from './import-job.js';
@@ -13,6 +13,7 @@ import { failed, reasonOf, succeeded } from './outcome.js';
 import { stallWatchdog } from './watchdog.js';
 
 export const INTERRUPTED = 'interrupted';
+export const CANCELLED = 'cancelled by operator';
 
 interface Running {
   job: Job;
@@ -27,14 +28,16 @@ async function runJob(job: Job, ctx: JobContext, signal: AbortSignal): Promise<s
 }
 
 /** The job engine: a FIFO queue, `engine.concurrency` workers, durable outcomes in the store. */
-export function createEngine(deps: EngineDeps): JobEngine {
+export function createEngine(deps: EngineDeps): JobEngine & { cancel(jobId: string): boolean } {
   const { config, store } = deps;
+  const observer = deps.observer ?? noObserver;
   const log = deps.logger.child({ module: 'export-engine' });
   const ctx: JobContext = {
     config, store, logger: log,
     backendFor: backendSelector(config),
     compress: makeCompressor(config.engine),
     touch() {},
+    moved() {},
   };
   const queue: Job[] = [];
   const running = new Map<string, Running>();
@@ -54,12 +57,20 @@ export function createEngine(deps: EngineDeps): JobEngine {
     const watchdog = stallWatchdog(config.engine.stallTimeoutMs, (idleMs) => {
       controller.abort(new Error(`stalled: no data moved for ${Math.round(idleMs / 1000)} s`));
     });
-    const done = runJob(job, { ...ctx, logger: jlog, touch: watchdog.touch }, controller.signal).then(
-      (fileName) => { finish(job, succeeded(job, fileName)); jlog.info({ fileName }, 'job succeeded'); },
+    const began = performance.now();
+    const seconds = () => (performance.now() - began) / 1000;
+    const moved = (n: number) => observer.bytesMoved(job.kind, n);
+    const done = runJob(job, { ...ctx, logger: jlog, touch: watchdog.touch, moved }, controller.signal).then(
+      (fileName) => {
+        finish(job, succeeded(job, fileName));
+        observer.jobFinished({ kind: job.kind, outcome: 'succeeded', seconds: seconds(), errorCode: null });
+        jlog.info({ fileName }, 'job succeeded');
+      },
       (err: unknown) => {
         // an abort says why (shutdown: interrupted; watchdog: stalled); what it broke on the way is noise
         const reason = controller.signal.aborted ? reasonOf(controller.signal.reason) : reasonOf(err);
         finish(job, failed(job, reason));
+        observer.jobFinished({ kind: job.kind, outcome: 'failed', seconds: seconds(), errorCode: null });
         jlog.warn({ err, reason }, 'job failed');
       },
     ).finally(() => { watchdog.stop(); running.delete(job.id); pump(); });
@@ -71,6 +82,16 @@ export function createEngine(deps: EngineDeps): JobEngine {
   }
 
   return {
+    // stand-in until the store's requestCancel (leases) lands: stops a job of this process
+    cancel(jobId: string): boolean {
+      const i = queue.findIndex((q) => q.id === jobId);
+      if (i >= 0) { const [q] = queue.splice(i, 1); finish(q!, failed(q!, CANCELLED)); return true; }
+      const r = running.get(jobId);
+      if (!r) return false;
+      r.controller.abort(new Error(CANCELLED));
+      return true;
+    },
+
     submit(job) {
       if (!accepting) {
         finish(job, failed(job, 'the service is shutting down'));

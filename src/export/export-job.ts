@@ -55,7 +55,7 @@ export async function runExport(job: Job, ctx: JobContext, signal: AbortSignal):
     ctx.store.setFileName(job.id, name);
     const progress = progressReporter(ctx.store, job.id, source.size);
     progress.update(0);
-    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); progress.update(n); } });
+    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n, d) => { ctx.touch(); ctx.moved(d); progress.update(n); } });
     await writeArchive({ exportDir, name, volumeId: job.params.volumeId, meta, data, size: source.size,
       compress: ctx.compress, signal, fileMode: engine.fileMode });
     progress.flush();
