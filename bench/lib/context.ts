@@ -81,6 +81,7 @@ export class BenchContext {
       logLevel: this.settings.proxyLogLevel,
       volumePath: join(this.proxyVolumesDir, 'volume-{id}'),
       ...(this.cpuProfDir ? { cpuProfDir: this.cpuProfDir } : {}),
+      nodeFlags: this.settings.proxyNodeFlags,
     }))();
     return this.proxyP;
   }

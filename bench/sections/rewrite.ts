@@ -2,6 +2,7 @@ import { BIG_PROJECT, BenchContext } from '../lib/context.js';
 import { httpGet } from '../lib/procs.js';
 import { fmt, judge, verdict, type SectionResult } from '../lib/report.js';
 import { wrk, type WrkResult } from '../lib/wrk.js';
+import { inRounds } from '../lib/rounds.js';
 
 /**
  * Point 2: the cost of rewriting a big volumes/detail answer (parse, look up and inject backup_status
@@ -28,26 +29,31 @@ export async function rewrite(ctx: BenchContext): Promise<SectionResult> {
 
   for (const c of calls) await wrk(c.url, { connections: 1, durationSec: 1, dir });
   const rows: (WrkResult & { call: string })[] = [];
-  for (const c of calls) rows.push({ call: c.name, ...(await wrk(c.url, { connections: 1, durationSec: s.durationSec, dir })) });
+  const best = await inRounds(calls, s.rounds, async (c) => wrk(c.url, { connections: 1, durationSec: s.durationSec, dir }), (r) => r.p50);
+  for (const c of calls) rows.push({ call: c.name, ...best.get(c.name)! });
   const [direct, plain, rewritten] = rows;
   const added = rewritten && plain ? rewritten.p50 - plain.p50 : null;
   const notes = [
     `answer: ${s.rewriteVolumes} volumes, ${fmt((rewritten?.bytesPerReq ?? 0) / 1024, 0)} KiB through the proxy; ` +
       `every volume got wrs-volume:backup_status: ${injectedAll ? 'yes' : 'NO'}; untouched path left alone: ${untouched ? 'yes' : 'NO'}`,
   ];
-  const target = judge(`rewrite of ${s.rewriteVolumes} volumes, added p50 per call`, injectedAll ? added : null, 'ms', '< 5 ms', (x) => x < 5,
-    `mean +${fmt(rewritten && plain ? rewritten.mean - plain.mean : null, 2)} ms, p99 +${fmt(rewritten && plain ? rewritten.p99 - plain.p99 : null, 2)} ms; direct p50 ${fmt(direct?.p50, 2)} ms` +
+  const passCost = direct && plain ? plain.p50 - direct.p50 : null;
+  const untouchedTarget = judge(`${s.rewriteVolumes}-volume answer passed untouched, added p50 over direct`, passCost, 'ms', '<= 1 ms', (x) => x <= 1,
+    `untouched p50 ${fmt(plain?.p50, 2)} vs direct ${fmt(direct?.p50, 2)} ms; p99 ${fmt(plain?.p99, 2)} vs ${fmt(direct?.p99, 2)} ms`);
+  const target = judge(`rewrite of ${s.rewriteVolumes} volumes, added p50 on top of the untouched path`, injectedAll ? added : null, 'ms', '< 3 ms', (x) => x < 3,
+    `mean +${fmt(rewritten && plain ? rewritten.mean - plain.mean : null, 2)} ms, p99 +${fmt(rewritten && plain ? rewritten.p99 - plain.p99 : null, 2)} ms` +
     (injectedAll ? '' : '; injection NOT seen, figure void'));
-  notes.push(`added p50 ${fmt(added, 2)} ms (target < 5 ms: ${verdict(target.met)})`);
+  notes.push(`untouched adds ${fmt(passCost, 2)} ms p50 over direct (target <= 1 ms: ${verdict(untouchedTarget.met)}); `
+    + `the rewrite adds ${fmt(added, 2)} ms on top (target < 3 ms: ${verdict(target.met)})`);
   return {
     name: 'rewrite',
     tables: [{
       title: `2. Rewrite cost: ${s.rewriteVolumes} volumes in volumes/detail, 1 connection, ${s.durationSec} s each`,
-      header: ['call', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'added p50 ms (vs untouched)'],
-      rows: rows.map((r) => [r.call, fmt(r.rps, 0), fmt(r.mean, 2), fmt(r.p50, 2), fmt(r.p99, 2), plain && r !== direct ? fmt(r.p50 - plain.p50, 2) : '-']),
+      header: ['call', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', 'added p50 ms (vs direct)'],
+      rows: rows.map((r) => [r.call, fmt(r.rps, 0), fmt(r.mean, 2), fmt(r.p50, 2), fmt(r.p99, 2), direct && r !== direct ? fmt(r.p50 - direct.p50, 2) : '-']),
       notes,
     }],
-    targets: [target],
+    targets: [untouchedTarget, target],
     data: { rows, injectedAll, untouched, volumes: s.rewriteVolumes },
   };
 }

@@ -58,7 +58,7 @@ export async function runExport(job: Job, ctx: JobContext, signal: AbortSignal):
     const name = await freeName(exportDir, job.params.volumeId, EXTENSIONS[engine.compression]);
     await ctx.store.setFileName(job.id, name);
     ctx.progress(0, source.size);
-    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); ctx.progress(n); } });
+    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n, d) => { ctx.touch(); ctx.moved(d); ctx.progress(n); } });
     await writeArchive({ exportDir, name, volumeId: job.params.volumeId, meta, data, size: source.size,
       compress: ctx.compress, signal, fileMode: engine.fileMode, tempTag: ctx.tempTag, beforePublish: ctx.confirmLease });
     return name;

@@ -49,12 +49,14 @@ async function importFrom(file: FileHandle, path: string, job: Job, ctx: JobCont
   const verify = recorded === undefined && engine.verifyBeforeImport;
   const passes = verify ? 2 : 1;
   ctx.progress(0, expect.maxImageBytes * passes);
-  const counted = (data: AsyncIterable<Piece>, base: number) =>
-    meter(data, { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); ctx.progress(base + n); } });
+  const counted = (data: AsyncIterable<Piece>, base: number, writing: boolean) =>
+    meter(data, { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n, d) => {
+      ctx.touch(); if (writing) ctx.moved(d); ctx.progress(base + n);
+    } });
 
   if (verify) {
     await readArchive(file, expect, {
-      async onVol(data) { for await (const _ of counted(data, 0)) { /* reading is the check */ } },
+      async onVol(data) { for await (const _ of counted(data, 0, false)) { /* reading is the check */ } },
     }, signal).catch((err: unknown) => { throw signal.aborted ? err : failureOf(err, 'archiveInvalid'); });
   }
 
@@ -65,7 +67,7 @@ async function importFrom(file: FileHandle, path: string, job: Job, ctx: JobCont
     await readArchive(file, expect, {
       async onVol(data, size) {
         sink = await backend.openWrite(ref, size, signal);
-        for await (const piece of counted(data, verify ? expect.maxImageBytes : 0)) {
+        for await (const piece of counted(data, verify ? expect.maxImageBytes : 0, true)) {
           if (isHole(piece)) await sink.zeros(piece.hole);
           else await sink.write(piece);
         }

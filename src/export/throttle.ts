@@ -15,7 +15,7 @@ function* slices<T extends Piece>(chunk: T, throttled: boolean): Generator<T> {
  * volume bytes per second, and progress is of the volume's logical bytes). The pause is abortable.
  */
 export async function* meter<T extends Piece>(input: AsyncIterable<T>, opts: { bytesPerSec: number; signal: AbortSignal;
-  onBytes?: (total: number) => void }): AsyncGenerator<T> {
+  onBytes?: (total: number, chunk: number) => void }): AsyncGenerator<T> {
   const start = performance.now();
   let total = 0;
   for await (const piece of input) for (const chunk of slices(piece, opts.bytesPerSec > 0)) {
@@ -26,7 +26,7 @@ export async function* meter<T extends Piece>(input: AsyncIterable<T>, opts: { b
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait, undefined, { signal: opts.signal });
     }
-    opts.onBytes?.(total);
+    opts.onBytes?.(total, pieceLength(chunk));
     yield chunk;
   }
 }

@@ -16,8 +16,11 @@ import { tarEntries, type PieceEntry } from './tar-pieces.js';
 const MAX_META_BYTES = 16 * 1024 * 1024;
 
 export interface ArchiveExpectations {
-  /** The destination volume: member names and the meta's id must name it. */
-  volumeId: string;
+  /**
+   * The destination volume: member names and the meta's id must name it. Absent (an offline verify of an
+   * archive whose name says nothing): the first member's name sets it, and the rest must agree.
+   */
+  volumeId?: string;
   /** The image must not be larger than the volume. */
   maxImageBytes: number;
 }
@@ -30,6 +33,8 @@ export interface ArchiveVisitor {
 }
 
 export interface ArchiveSummary {
+  /** The volume the members name. */
+  volumeId: string;
   meta: Record<string, unknown>;
   volSize: number;
   /** Whether the meta member came before the `.vol` member. */
@@ -54,15 +59,15 @@ export function checkMeta(text: string, volumeId: string): Record<string, unknow
 }
 
 /** Which member a header is, or why it is refused (wrong type, unexpected or escaping name, other volume). */
-function classify(header: { name: string; type?: string | null }, volumeId: string): 'vol' | 'meta' {
+function classify(header: { name: string; type?: string | null }, volumeId: string | undefined): { kind: 'vol' | 'meta'; volumeId: string } {
   const name = header.name.startsWith('./') ? header.name.slice(2) : header.name;
   const m = /^volume-([^/\\]+)\.(vol|meta)$/.exec(name);
   if (!m || name.includes('..')) throw new Error(`unexpected member ${JSON.stringify(header.name).slice(0, 80)} in archive`);
   if (header.type !== 'file' && header.type !== 'contiguous-file') {
     throw new Error(`archive member ${name} is a ${header.type}, not a file`);
   }
-  if (m[1] !== volumeId) throw jobFailure('idMismatch', { reason: mismatchReason(m[1]!, volumeId) });
-  return m[2] as 'vol' | 'meta';
+  if (volumeId !== undefined && m[1] !== volumeId) throw jobFailure('idMismatch', { reason: mismatchReason(m[1]!, volumeId) });
+  return { kind: m[2] as 'vol' | 'meta', volumeId: m[1]! };
 }
 
 async function readSmall(entry: AsyncIterable<Piece>, limit: number): Promise<string> {
@@ -104,12 +109,15 @@ async function consumeEntries(entries: AsyncIterable<PieceEntry | { header: tar.
   let meta: Record<string, unknown> | undefined;
   let volSize: number | undefined;
   let metaFirst = false;
+  let volumeId = expect.volumeId;
   for await (const entry of entries) {
-    const kind = classify(entry.header, expect.volumeId);
+    const member = classify(entry.header, volumeId);
+    const kind = member.kind;
+    volumeId = member.volumeId;
     const size = entry.header.size ?? 0;
     if (kind === 'meta') {
       if (meta) throw new Error('archive holds the meta member twice');
-      meta = checkMeta(await readSmall(entry.data, MAX_META_BYTES), expect.volumeId);
+      meta = checkMeta(await readSmall(entry.data, MAX_META_BYTES), volumeId);
       visitor.onMeta?.(meta);
     } else {
       if (volSize !== undefined) throw new Error('archive holds the volume member twice');
@@ -123,7 +131,7 @@ async function consumeEntries(entries: AsyncIterable<PieceEntry | { header: tar.
   }
   if (volSize === undefined) throw new Error('archive has no volume member');
   if (!meta) throw new Error('archive has no meta member');
-  return { meta, volSize, metaFirst };
+  return { volumeId: volumeId!, meta, volSize, metaFirst };
 }
 
 /**
