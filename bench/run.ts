@@ -20,9 +20,12 @@ import { importSection } from './sections/import.js';
 import { memory } from './sections/memory.js';
 import { passthrough } from './sections/passthrough.js';
 import { rewrite } from './sections/rewrite.js';
+import { sparseSection } from './sections/sparse.js';
+import { cinder } from './sections/cinder.js';
+import { soak } from './sections/soak.js';
 
 const SECTIONS: Record<SectionName, (ctx: BenchContext) => Promise<SectionResult>> = {
-  passthrough, rewrite, export: exportSection, import: importSection, memory,
+  passthrough, rewrite, export: exportSection, import: importSection, memory, sparse: sparseSection, cinder, soak,
 };
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -80,7 +83,8 @@ async function main(): Promise<number> {
   const targets: Target[] = results.flatMap((r) => r.targets);
   out(renderTable(targetsTable(targets)));
   const missed = targets.filter((t) => t.met === false);
-  out(`\n${targets.length - missed.length}/${targets.length} targets met${errors.length ? `; ${errors.length} section(s) failed: ${errors.map((e) => e.section).join(', ')}` : ''}`);
+  const unmeasured = targets.filter((t) => t.met === null).length;
+  out(`\n${targets.length - missed.length - unmeasured}/${targets.length} targets met${unmeasured ? `, ${unmeasured} not measured (n/a)` : ''}${errors.length ? `; ${errors.length} section(s) failed: ${errors.map((e) => e.section).join(', ')}` : ''}`);
   if (cpuProfDir) {
     for (const f of readdirSync(cpuProfDir).filter((n) => n.endsWith('.cpuprofile'))) out(`\n${summarizeProfile(join(cpuProfDir, f), 15)}`);
     out(`proxy CPU profile(s) kept in ${cpuProfDir} (open in Chrome DevTools, or npx tsx bench/profile.ts FILE)`);

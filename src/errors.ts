@@ -30,6 +30,13 @@ export const ERRORS = {
   invalidVolume: { status: 400, message: 'Invalid volume: {reason}' },
   invalidSnapshot: { status: 400, message: 'Invalid snapshot: {reason}' },
   fileNotFound: { status: 404, message: 'File {name} could not be found.' },
+  /** Cinder's NotFound for an id no request can name upstream (`.`, `..`). */
+  resourceNotFound: { status: 404, message: '{what} {id} could not be found.' },
+  /** The admin endpoint (operator CLI): an unknown path, job, or a verb a path does not take. */
+  notFound: { status: 404, message: 'The resource could not be found.' },
+  jobNotFound: { status: 404, message: 'Job {id} could not be found.' },
+  jobFinished: { status: 409, message: 'Job {id} has already finished ({state}).' },
+  badMethod: { status: 405, message: 'Method {method} is not allowed on {path}.' },
   bodyTooLarge: { status: 413, message: 'Request is too large.' },
   internal: { status: 500, message: 'The server has either erred or is incapable of performing the requested operation.' },
   upstreamUnavailable: { status: 503, message: 'The block storage service is unavailable: {reason}' },

@@ -1,11 +1,24 @@
 import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
-/** The root logger; modules take a child (`logger.child({ module })`). */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/**
+ * The root logger; modules take a child (`logger.child({ module })`). JSON lines, except with `pretty`
+ * (the composition root asks for it only when stdout is a terminal): the same records, readable.
+ */
+export function createLogger(level: string, destination?: DestinationStream | { pretty: boolean }): Logger {
   const options: LoggerOptions = { level, base: { service: 'stx-cinder-proxy' }, timestamp: pino.stdTimeFunctions.isoTime };
+  if (destination && 'pretty' in destination) {
+    if (!destination.pretty) return pino(options);
+    return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', sync: true }));
+  }
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** Readable logs only for a person at a terminal: never when stdout is a pipe or file, never in CI. */
+export function wantsPrettyLogs(stdoutIsTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  return stdoutIsTTY === true && !env.CI && env.NODE_ENV !== 'test' && !env.VITEST;
 }
 
 /** A logger that writes nothing, for tests. */

@@ -1,21 +1,27 @@
 import { spawn } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCinderClient } from './cinder/client.js';
 import { createUpstreamVersions } from './cinder/versions.js';
 import { loadConfigFile, type ConfigOverrides } from './config/load.js';
+import { configPath, projectRoot } from './config/path.js';
 import type { Config } from './config/schema.js';
 import { createEngine } from './export/engine.js';
 import { dirModeFor, ensureDirSync, PRIVATE_DIR_MODE } from './file-modes.js';
 import { extensionDescriptions } from './extensions/index.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, wantsPrettyLogs, type Logger } from './log.js';
 import { createForwarder } from './proxy/index.js';
 import { createApp } from './server/app.js';
 import { stopListening } from './server/lifecycle.js';
 import { replicaIdOf } from './config/replica.js';
+import { createMetrics, type Metrics } from './server/metrics.js';
+import { createAdminHandler } from './admin/handler.js';
+import { adminSocketPath, listenAdmin, type AdminEndpoint } from './admin/listen.js';
+import { createRetention } from './export/retention.js';
+import { observeStoreErrors } from './state/observed-store.js';
 import { holdProcessLock } from './state/process-lock.js';
 import { isSharedState, openStateStore, sqlitePathOf } from './state/open.js';
 
@@ -23,6 +29,8 @@ export interface RunningProxy {
   url: string;
   port: number;
   server: Server;
+  /** The operator's endpoint (unix socket, optional TCP). */
+  admin: AdminEndpoint;
   /** Stop accepting, let running jobs finish (engine.shutdownTimeoutMs), close everything. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -34,16 +42,37 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
   // the embedded state belongs to one process (a second one would fail the first one's jobs on start);
   // taken before the store opens or recover() runs. A shared database (state.url) is shared by design.
   const lock = isSharedState(config) ? undefined : holdProcessLock(sqlitePathOf(config));
-  const store = await openStateStore(config, logger).catch((err: unknown) => { lock?.release(); throw err; });
+  // the metrics count the store's errors, and read the store for the job gauges
+  let metrics: Metrics | undefined;
+  const store = observeStoreErrors(await openStateStore(config, logger).catch((err: unknown) => { lock?.release(); throw err; }),
+    (op) => metrics?.storeError(op));
+  metrics = createMetrics(store);
   const versions = createUpstreamVersions({ config, logger });
   const cinder = createCinderClient({ config, logger, versions });
   const forwarder = createForwarder({ config, store, logger, versions, extensions: extensionDescriptions() });
-  const engine = createEngine({ config, store, logger, replicaId: replicaIdOf(config), soleOwner: !isSharedState(config) });
-  const closeAll = async () => { forwarder.close(); cinder.close(); versions.close(); await store.close(); lock?.release(); };
+  const engine = createEngine({ config, store, logger, replicaId: replicaIdOf(config), soleOwner: !isSharedState(config),
+    observer: metrics.engine });
+  const retention = createRetention({ config, store, logger });
+  const adminStore = {
+    listJobs: store.listJobs.bind(store),
+    getJob: store.getJob.bind(store),
+    // the store tells whichever replica runs the job; one of this process stops at once
+    requestCancel: async (id: string) => { const asked = await store.requestCancel(id); engine.cancelLocal?.(id); return asked; },
+  };
+  let admin: AdminEndpoint | undefined;
+  let stopSweep = () => {};
+  const closeAll = async () => {
+    stopSweep();
+    await admin?.close();
+    forwarder.close(); cinder.close(); versions.close(); await store.close(); lock?.release();
+  };
   let server: Server;
   let draining = false;
   try {
     await engine.recover();
+    admin = await listenAdmin(createAdminHandler({ store: adminStore, retention, logger }),
+      { socketPath: adminSocketPath(config), tcp: config.admin.listen, logger });
+    stopSweep = retention.startSweep();
     try {
       ensureDirSync(config.exportDir, dirModeFor(config.engine.fileMode));
       ensureDirSync(join(config.exportDir, 'temp'), PRIVATE_DIR_MODE);
@@ -51,7 +80,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
       // the API keeps serving; exports fail (and say why) until the directory is usable
       log.warn({ exportDir: config.exportDir, err: (err as Error).message }, 'export directory is not usable');
     }
-    const { listener } = createApp({ config, store, engine, cinder, forwarder, logger, draining: () => draining });
+    const { listener } = createApp({ config, store, engine, cinder, forwarder, logger, metrics, draining: () => draining });
     server = createServer(listener);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((done, fail) => {
@@ -71,6 +100,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     server,
+    admin,
     close() {
       closing ??= (async () => {
         draining = true;
@@ -86,19 +116,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
   };
 }
 
-/** The project root (where package.json is), from src/ or dist/. */
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
-/** `--config PATH` wins over STX_PROXY_CONFIG, which wins over config/default.yaml. */
-export function configPath(argv: readonly string[], env: NodeJS.ProcessEnv): string {
-  const i = argv.indexOf('--config');
-  const fromArg = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--config='))?.slice('--config='.length);
-  return resolve(fromArg ?? env.STX_PROXY_CONFIG ?? join(projectRoot(), 'config', 'default.yaml'));
-}
+export { configPath };
 
 /**
  * `--demo`: the whole thing for a newcomer (scripts/demo brings up a real stock Cinder, then runs this
@@ -119,7 +137,7 @@ async function main(): Promise<void> {
     process.stderr.write(`stx-cinder-proxy: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  const logger = createLogger(config.log.level);
+  const logger = createLogger(config.log.level, { pretty: wantsPrettyLogs(process.stdout.isTTY, process.env) });
   let proxy: RunningProxy;
   try {
     proxy = await startProxy(config, logger);
@@ -127,12 +145,17 @@ async function main(): Promise<void> {
     logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
     process.exit(1);
   }
+  let stopping = false;
   const stop = (signal: string) => {
+    // a signal often comes twice (to the process group, and forwarded by npm): the first starts the drain,
+    // the others must not end the process before it ends (a once-handler would leave the default: exit)
+    if (stopping) { logger.info({ signal }, 'already shutting down'); return; }
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     proxy.close().then(() => process.exit(0), (err: unknown) => { logger.error({ err }, 'unclean shutdown'); process.exit(1); });
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 /** Run the CLI only when this file is the program (not when a test imports startProxy). */

@@ -20,7 +20,9 @@ export class BenchContext {
   /** The sparse volume exported through the proxy (memory section). */
   readonly sparseVolumeId = randomUUID();
   /** Archives the export section leaves for the import section. */
-  archives: { volumeId: string; volumeFile: string; volumeBytes: number; engine?: string; original?: string; exportDir: string } | undefined;
+  archives: { volumeId: string; volumeFile: string; volumeBytes: number; engine?: string; original?: string; exportDir: string;
+    /** Wall time of `cp` + `sync` of the volume in the same run: the disk's limit both ways are judged against (issue 11). */
+    cpSyncSec?: number } | undefined;
   /** Peak RSS of the proxy while it served the pass-through load. */
   proxyLoadPeakRssMB: number | undefined;
   private upstreamP: Promise<Upstream> | undefined;
@@ -81,6 +83,7 @@ export class BenchContext {
       logLevel: this.settings.proxyLogLevel,
       volumePath: join(this.proxyVolumesDir, 'volume-{id}'),
       ...(this.cpuProfDir ? { cpuProfDir: this.cpuProfDir } : {}),
+      nodeFlags: this.settings.proxyNodeFlags,
     }))();
     return this.proxyP;
   }

@@ -2,6 +2,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Runtime } from './build.js';
+import { projectRoot } from './paths.js';
 import { freePort, spawnTracked, waitForHttp, type Tracked } from './procs.js';
 
 export interface ProxyChild { url: string; pid: number; proc: Tracked; logFile: string; stop(): Promise<void> }
@@ -14,8 +15,16 @@ export interface ProxyOptions {
   volumePath: string;
   /** Write a V8 CPU profile into this dir when the proxy exits. */
   cpuProfDir?: string;
+  /** Extra node flags (BENCH_PROXY_NODE_FLAGS), e.g. --max-semi-space-size=4 or --trace-gc. */
+  nodeFlags?: string[];
   /** `state.url`: a postgres:// URL puts the state in PostgreSQL; absent = the embedded SQLite. */
   stateUrl?: string;
+}
+
+/** The node options the Dockerfile runs the proxy with (its `ENV NODE_OPTIONS=` line), so the bench measures those. */
+export function productionNodeFlags(): string[] {
+  const m = /^ENV NODE_OPTIONS="?([^"\n]*)"?$/m.exec(readFileSync(join(projectRoot, 'Dockerfile'), 'utf8'));
+  return (m?.[1] ?? '').split(/\s+/).filter(Boolean);
 }
 
 /** The product itself, as an operator starts it (`main.ts --config FILE`), in its own process. */
@@ -37,7 +46,7 @@ export async function startProxy(runtime: Runtime, opts: ProxyOptions): Promise<
   const fd = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = { ...runtime.env, STX_PROXY_CONFIG: configFile };
   for (const key of ['STX_PROXY_PORT', 'STX_PROXY_UPSTREAM', 'STX_PROXY_EXPORT_DIR', 'STX_PROXY_DATA_DIR', 'STX_PROXY_LOG_LEVEL', 'STX_PROXY_STATE_URL', 'STX_PROXY_REPLICA_ID']) delete env[key];
-  const prof = opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+  const prof = [...(opts.nodeFlags ?? []), ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [])];
   const proc = spawnTracked('node', [...prof, ...runtime.nodeArgs('src/main.ts'), '--config', configFile], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   const url = `http://127.0.0.1:${port}`;

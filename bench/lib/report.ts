@@ -1,4 +1,4 @@
-/** One figure judged against a target of issue 5. `met` is null when the figure could not be measured. */
+/** One figure judged against a target (issues 5 and 13). `met` is null when the figure could not be measured. */
 export interface Target {
   name: string;
   value: number | null;
@@ -42,7 +42,7 @@ export function renderTable(t: Table): string {
 
 export function targetsTable(targets: Target[]): Table {
   return {
-    title: 'Targets (issue 5)',
+    title: 'Targets (issues 5 and 13)',
     header: ['target', 'figure', 'bound', 'verdict', 'note'],
     rows: targets.map((t) => [t.name, t.value === null ? '-' : `${fmt(t.value, 2)} ${t.unit}`, t.bound, verdict(t.met), t.note ?? '']),
   };

@@ -1,3 +1,5 @@
+import { productionNodeFlags } from './proxy.js';
+
 /** Everything a run can be told through the environment; BENCH_QUICK=1 is a smoke run. */
 export interface Settings {
   quick: boolean;
@@ -7,6 +9,8 @@ export interface Settings {
   durationSec: number;
   /** Closed-loop (saturating) concurrency levels. */
   connections: number[];
+  /** Closed-loop rounds through all contenders; the median of each is kept (a shared machine's load moves). */
+  rounds: number;
   /** Connections and total request rate of the paced run that measures added latency below saturation. */
   pacedConnections: number;
   /** undefined: half the slowest contender's closed-loop ceiling, at most 2000 req/s. */
@@ -15,6 +19,12 @@ export interface Settings {
   volumeGiB: number;
   /** Sparse volume exported through the proxy for the memory figure. */
   sparseGiB: number;
+  /** Sparse section: volume size, number of random runs and their size (the 40 GiB holding 5 x 64 MiB). */
+  sparseVolumeGiB: number;
+  sparseRuns: number;
+  sparseRunMiB: number;
+  /** Sparse section: also 1 TiB holding 20 GiB (the Ceph anchor); needs ~65 GB free and a quiet machine. */
+  sparseHuge: boolean;
   /** Volumes in the big volumes/detail answer of the rewrite section. */
   rewriteVolumes: number;
   /** Run the engine at gzip level 6 too (the original's level). */
@@ -23,11 +33,19 @@ export interface Settings {
   runtime: 'compiled' | 'tsx';
   /** Log level of the proxy under load (nginx runs with access_log off). */
   proxyLogLevel: string;
+  /** GETs per path and way in front of the real Cinder (section cinder). */
+  cinderRequests: number;
+  /** Length of the soak in seconds, its GET rate, and the interval between its exports. */
+  soakSec: number;
+  soakRps: number;
+  soakExportEverySec: number;
+  /** Node flags for the proxy processes: the Dockerfile's NODE_OPTIONS unless BENCH_PROXY_NODE_FLAGS (space-separated) says otherwise. */
+  proxyNodeFlags: string[];
   /** Keep the temp dir (for debugging). */
   keepTemp: boolean;
 }
 
-export const ALL_SECTIONS = ['passthrough', 'rewrite', 'export', 'import', 'memory'] as const;
+export const ALL_SECTIONS = ['passthrough', 'rewrite', 'export', 'import', 'memory', 'sparse', 'cinder', 'soak'] as const;
 export type SectionName = (typeof ALL_SECTIONS)[number];
 
 function num(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
@@ -67,14 +85,24 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sections: sections(env),
     durationSec: num(env, 'BENCH_DURATION', quick ? 2 : 5),
     connections: list(env, 'BENCH_CONNECTIONS', [16, 64, 128]),
+    rounds: num(env, 'BENCH_ROUNDS', 1),
     pacedConnections: num(env, 'BENCH_PACED_CONNECTIONS', 64),
     pacedRps: env.BENCH_PACED_RPS ? num(env, 'BENCH_PACED_RPS', 2000) : undefined,
     volumeGiB,
     sparseGiB: num(env, 'BENCH_SPARSE_GIB', quick ? 1 : 4),
+    sparseVolumeGiB: num(env, 'BENCH_SPARSE_VOLUME_GIB', quick ? 4 : 40),
+    sparseRuns: num(env, 'BENCH_SPARSE_RUNS', 5),
+    sparseRunMiB: num(env, 'BENCH_SPARSE_RUN_MIB', quick ? 8 : 64),
+    sparseHuge: env.BENCH_SPARSE_HUGE !== undefined ? env.BENCH_SPARSE_HUGE === '1' : !quick,
     rewriteVolumes: num(env, 'BENCH_REWRITE_VOLUMES', 1000),
     engineLevel6: env.BENCH_ENGINE_LEVEL6 !== undefined ? env.BENCH_ENGINE_LEVEL6 === '1' : !quick,
     runtime,
     proxyLogLevel: env.BENCH_PROXY_LOG_LEVEL ?? 'warn',
+    cinderRequests: num(env, 'BENCH_CINDER_REQUESTS', quick ? 40 : 300),
+    soakSec: num(env, 'BENCH_SOAK_S', quick ? 90 : 600),
+    soakRps: num(env, 'BENCH_SOAK_RPS', 200),
+    soakExportEverySec: num(env, 'BENCH_SOAK_EXPORT_EVERY_S', 20),
+    proxyNodeFlags: env.BENCH_PROXY_NODE_FLAGS !== undefined ? env.BENCH_PROXY_NODE_FLAGS.split(/\s+/).filter(Boolean) : productionNodeFlags(),
     keepTemp: env.BENCH_KEEP_TEMP === '1',
   };
 }

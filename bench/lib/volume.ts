@@ -32,3 +32,26 @@ export async function writeSparseVolume(path: string, bytes: number): Promise<vo
   await writeFile(path, '');
   await truncate(path, bytes);
 }
+
+/**
+ * `runs` runs of `runBytes` fresh random bytes: spread evenly over a sparse file of `bytes` (holes between),
+ * or, `dense`, back to back in a file of just the runs (the same amount of data, no holes).
+ */
+export async function writeRunsVolume(path: string, bytes: number, runs: number, runBytes: number, dense: boolean): Promise<void> {
+  await writeSparseVolume(path, dense ? runs * runBytes : bytes);
+  const fh = await open(path, 'r+');
+  try {
+    const buf = Buffer.alloc(CHUNK);
+    const stride = dense ? runBytes : Math.floor(bytes / runs / CHUNK) * CHUNK;
+    for (let r = 0; r < runs; r++) {
+      for (let off = 0; off < runBytes; off += CHUNK) {
+        const len = Math.min(CHUNK, runBytes - off);
+        randomFillSync(buf, 0, len);
+        await fh.write(buf, 0, len, r * stride + off);
+      }
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

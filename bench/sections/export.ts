@@ -79,7 +79,8 @@ export async function exportSection(ctx: BenchContext): Promise<SectionResult> {
   const engine6 = s.engineLevel6 ? await engineRun(6) : undefined;
   if (engine6) rmSync(engine6, { force: true });
   ctx.archives = { volumeId: id, volumeFile, volumeBytes: bytes, exportDir: ctx.dir('export/engine1'),
-    ...(engineArchive ? { engine: engineArchive } : {}), original: origArchive };
+    ...(engineArchive ? { engine: engineArchive } : {}), original: origArchive,
+    cpSyncSec: rows.find((r) => r.method.startsWith('cp + sync'))?.wallSec };
 
   const original = rows[0]!;
   const mbps = (m: Measured) => bytes / 1e6 / m.wallSec;
@@ -98,6 +99,11 @@ export async function exportSection(ctx: BenchContext): Promise<SectionResult> {
   if (e1) {
     add(e1, judge(`export speed vs original${e6 ? ' (engine at its default gzip 1, original at 6)' : ', levels differ: engine 1, original 6'}`,
       e1.ok ? original.wallSec / e1.wallSec : null, 'x', '>= 2x', (x) => x >= 2, `${fmt(mbps(e1))} vs ${fmt(mbps(original))} MB/s`), '>=2x:');
+  }
+  const cp = rows.find((r) => r.method.startsWith('cp + sync'));
+  if (e1 && cp) {
+    add(e1, judge('engine export (gzip 1) vs `cp` + `sync` of the same file (issue 11)', e1.ok ? e1.wallSec / cp.wallSec : null, 'x', '<= 1.25x',
+      (x) => x <= 1.25, `${fmt(e1.wallSec, 2)} s vs ${fmt(cp.wallSec, 2)} s`), '<=1.25x cp:');
   }
   for (const e of [e1, e6]) {
     if (e) add(e, judge(`engine peak RSS, ${e.method.replace('engine (stx-cinder-proxy), ', '')} export of ${fmt(bytes / 2 ** 30, 2)} GiB`, e.peakRssMB, 'MB', `< ${RSS_LIMIT_MB} MB`, (x) => x < RSS_LIMIT_MB), 'RSS:');

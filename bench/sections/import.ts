@@ -50,6 +50,11 @@ export async function importSection(ctx: BenchContext): Promise<SectionResult> {
   const mbps = (m: Measured) => a.volumeBytes / 1e6 / m.wallSec;
   const targets: Target[] = rows.filter((r) => r.method.startsWith('engine')).map((r) =>
     judge(`engine peak RSS, import (${r.method.includes('own') ? 'own archive' : "original's archive"})`, r.peakRssMB, 'MB', '< 200 MB', (x) => x < 200));
+  const own = rows.find((r) => r.method.includes('its own archive'));
+  if (own && a.cpSyncSec) {
+    targets.push(judge('engine import (own archive) vs `cp` + `sync` of the volume (issue 11)', own.ok ? own.wallSec / a.cpSyncSec : null, 'x', '<= 1.25x',
+      (x) => x <= 1.25, `${fmt(own.wallSec, 2)} s vs ${fmt(a.cpSyncSec, 2)} s`));
+  }
   return {
     name: 'import',
     tables: [{

@@ -1,12 +1,9 @@
 import { join } from 'node:path';
-import { readdirSync, rmSync, statSync } from 'node:fs';
 import { BenchContext, PROJECT } from '../lib/context.js';
-import { httpCall, httpGet } from '../lib/procs.js';
+import { exportThroughApi, removeArchives } from '../lib/export-api.js';
 import { PhaseMeter, rssKiB } from '../lib/procstat.js';
 import { fmt, judge, verdict, type SectionResult, type Target } from '../lib/report.js';
 import { writeSparseVolume } from '../lib/volume.js';
-
-const AUTH = { 'X-Auth-Token': 'bench' };
 
 /**
  * Point 4: the proxy process' peak RSS while its engine exports a big sparse volume, started the way a
@@ -19,27 +16,11 @@ export async function memory(ctx: BenchContext): Promise<SectionResult> {
   const id = ctx.sparseVolumeId;
   const bytes = Math.ceil(s.sparseGiB) * 2 ** 30;
   await writeSparseVolume(join(ctx.proxyVolumesDir, `volume-${id}`), bytes);
-  const volumeUrl = `${proxy.url}/v3/${PROJECT}/volumes/${id}`;
   const idleRssMB = (rssKiB(proxy.pid) * 1024) / 1e6;
   const meter = new PhaseMeter(proxy.pid, 50);
-  const accepted = await httpCall('POST', `${volumeUrl}/action`, AUTH, JSON.stringify({ 'wrs-volume:os-volume_export': null }));
-  if (accepted.status !== 202) {
-    meter.stop();
-    throw new Error(`export action answered ${accepted.status}: ${accepted.body.slice(0, 300)}`);
-  }
-  let status = '';
-  const deadline = Date.now() + 30 * 60_000;
-  while (!/^Export (completed|failed)/.test(status)) {
-    if (Date.now() > deadline) throw new Error(`export did not finish; last backup_status "${status}"`);
-    await new Promise((r) => setTimeout(r, 200));
-    const res = await httpGet(volumeUrl, AUTH);
-    status = String((JSON.parse(res.body) as { volume?: Record<string, unknown> }).volume?.['wrs-volume:backup_status'] ?? '');
-  }
+  const status = await exportThroughApi(proxy.url, PROJECT, id).catch((err: unknown) => { meter.stop(); throw err; });
   const m = meter.stop();
-  const exportDir = join(ctx.tmp, 'proxy', 'exports');
-  const archives = readdirSync(exportDir).filter((f) => f.startsWith(`volume-${id}-`));
-  const archiveBytes = archives.reduce((sum, f) => sum + statSync(join(exportDir, f)).size, 0);
-  for (const f of archives) rmSync(join(exportDir, f), { force: true });
+  const archiveBytes = removeArchives(join(ctx.tmp, 'proxy', 'exports'), id);
   const ok = status.startsWith('Export completed');
   const targets: Target[] = [
     judge(`proxy peak RSS exporting a ${s.sparseGiB} GiB sparse volume`, ok ? m.peakRssMB : null, 'MB', '< 200 MB', (x) => x < 200, ok ? undefined : status),

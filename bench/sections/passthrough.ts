@@ -4,6 +4,10 @@ import { PhaseMeter } from '../lib/procstat.js';
 import { gcDuring, gcTotals } from '../lib/gc.js';
 import { fmt, judge, verdict, type SectionResult, type Target } from '../lib/report.js';
 import { wrk, type WrkResult } from '../lib/wrk.js';
+import { inRounds } from '../lib/rounds.js';
+
+/** The concurrency at which issue 13 judges the proxy against the floor. */
+const FLOOR_TARGET_CONNECTIONS = 64;
 
 interface Via { name: string; url: string; pid: () => number }
 interface Row extends WrkResult { via: string; serverCpuPct: number; cpuUsPerReq: number; upstreamCpuPct: number }
@@ -34,7 +38,7 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
   if (!injected) notes.push('WARNING: the proxy did not inject wrs-volume:backup_status into volumes/detail');
   const dir = ctx.dir('wrk');
 
-  for (const v of vias) await wrk(v.url, { connections: 16, durationSec: 1, dir }); // JIT and pools warm
+  for (const v of vias) await wrk(v.url, { connections: 16, durationSec: 2, dir }); // JIT and pools warm
   const proxyMeter = new PhaseMeter(proxy.pid);
   const rows: Row[] = [];
   const measure = async (v: Via, connections: number, paceMs?: number): Promise<Row> => {
@@ -45,7 +49,10 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
     const um = upstream?.stop();
     return { ...r, via: v.name, serverCpuPct: sm.cpuPct, cpuUsPerReq: (sm.cpuSec * 1e6) / Math.max(1, r.requests), upstreamCpuPct: um?.cpuPct ?? sm.cpuPct };
   };
-  for (const c of s.connections) for (const v of vias) rows.push(await measure(v, c));
+  for (const c of s.connections) {
+    const best = await inRounds(vias, s.rounds, (v) => measure(v, c), (r) => r.rps);
+    for (const v of vias) rows.push(best.get(v.name)!);
+  }
   // paced: each connection waits ~connections/rps seconds between requests, at a rate every contender
   // serves with headroom (a quarter of the slowest ceiling: at half, the proxy's CPU per request grows
   // enough at low batching to saturate it again), so the p99s compare service times, not queues
@@ -74,25 +81,35 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
     const u = find(rows, 'proxy, untouched path', c);
     const f = find(rows, 'bare node proxy (floor)', c);
     if (!d || !n || !p || !u || !f) continue;
-    const t = judge(`proxy throughput vs nginx, ${c} conns`, p.rps / n.rps, 'x', '>= 0.5x', (x) => x >= 0.5,
-      `${fmt(p.rps, 0)} vs ${fmt(n.rps, 0)} req/s`);
-    targets.push(t);
-    ratios.push([c, fmt(p.rps / d.rps, 2), fmt(p.rps / n.rps, 2), verdict(t.met), fmt(u.rps / n.rps, 2), fmt(f.rps / n.rps, 2), fmt(n.rps / d.rps, 2), fmt(p.p99 - d.p99, 2)]);
+    // issue 13: the floor is what any Node reverse proxy pays here; the project's code may add 25 % (splice) / 11 % (untouched)
+    let t: Target | undefined;
+    if (c === FLOOR_TARGET_CONNECTIONS) {
+      t = judge(`proxy (backup_status splice) vs bare Node proxy, ${c} conns`, p.rps / f.rps, 'x', '>= 0.8x', (x) => x >= 0.8,
+        `${fmt(p.rps, 0)} vs ${fmt(f.rps, 0)} req/s; CPU ${fmt(p.cpuUsPerReq, 0)} vs ${fmt(f.cpuUsPerReq, 0)} us/req`);
+      const tu = judge(`proxy untouched path vs bare Node proxy, ${c} conns`, u.rps / f.rps, 'x', '>= 0.9x', (x) => x >= 0.9,
+        `${fmt(u.rps, 0)} vs ${fmt(f.rps, 0)} req/s; CPU ${fmt(u.cpuUsPerReq, 0)} vs ${fmt(f.cpuUsPerReq, 0)} us/req`);
+      targets.push(t, tu);
+    }
+    ratios.push([c, fmt(p.rps / f.rps, 2), t ? verdict(t.met) : '', fmt(u.rps / f.rps, 2), fmt(p.rps / n.rps, 2), fmt(f.rps / n.rps, 2), fmt(n.rps / d.rps, 2), fmt(p.p99 - d.p99, 2)]);
   }
   const pd = find(paced, 'direct', s.pacedConnections);
   const pp = find(paced, 'proxy', s.pacedConnections);
+  const pf = find(paced, 'bare node proxy (floor)', s.pacedConnections);
   const sat = s.connections.includes(64) ? [find(rows, 'direct', 64), find(rows, 'proxy', 64)] : [];
   const satNote = sat[0] && sat[1] ? `; saturating (queueing included) it is ${fmt(sat[1].p99 - sat[0].p99, 2)} ms` : '';
-  const latency = judge(`p99 added latency, ${s.pacedConnections} conns at ${pacedRps} req/s`, pd && pp ? pp.p99 - pd.p99 : null, 'ms', '< 2 ms',
-    (x) => x < 2, `proxy p99 ${fmt(pp?.p99, 2)} vs direct ${fmt(pd?.p99, 2)} ms${satNote}`);
+  const floorAdded = pd && pf ? pf.p99 - pd.p99 : null;
+  const latency = judge(`p99 added, ${s.pacedConnections} conns paced at ${pacedRps} req/s, minus the floor's`,
+    pd && pp && floorAdded !== null ? pp.p99 - pd.p99 - floorAdded : null, 'ms', '<= +0.5 ms', (x) => x <= 0.5,
+    `proxy p99 ${fmt(pp?.p99, 2)}, floor ${fmt(pf?.p99, 2)}, direct ${fmt(pd?.p99, 2)} ms: added ${fmt(pp && pd ? pp.p99 - pd.p99 : null, 2)} vs the floor's ${fmt(floorAdded, 2)} ms${satNote}`);
   targets.push(latency);
   const floorAt = find(rows, 'bare node proxy (floor)', nearest);
   const nginxAt = find(rows, 'nginx', nearest);
   if (floorAt && nginxAt) {
-    // what 0.5x nginx asks of one process, against what Node's HTTP stack alone costs in the same run
-    notes.push(`limit: 0.5x nginx at ${nearest} conns = ${fmt(nginxAt.rps / 2, 0)} req/s = at most ${fmt(2e6 / nginxAt.rps, 0)} µs of one core per request;`
-      + ` the bare Node proxy alone spends ${fmt(floorAt.cpuUsPerReq, 0)} µs (reaches ${fmt(floorAt.rps / nginxAt.rps, 2)}x), the proxy ${fmt(find(rows, 'proxy', nearest)?.cpuUsPerReq, 0)} µs`);
+    // CPU per request is steadier than req/s on a shared machine: it shows where a missed ratio comes from
+    notes.push(`CPU per request at ${nearest} conns: bare Node proxy ${fmt(floorAt.cpuUsPerReq, 0)} µs, proxy ${fmt(find(rows, 'proxy', nearest)?.cpuUsPerReq, 0)} µs,`
+      + ` untouched path ${fmt(find(rows, 'proxy, untouched path', nearest)?.cpuUsPerReq, 0)} µs, nginx ${fmt(nginxAt.cpuUsPerReq, 0)} µs`);
   }
+  if (!s.connections.includes(FLOOR_TARGET_CONNECTIONS)) notes.push(`no throughput target judged: BENCH_CONNECTIONS lacks ${FLOOR_TARGET_CONNECTIONS}`);
   const errs = [...rows, ...paced].filter((r) => r.errors > 0);
   if (errs.length) notes.push(`WARNING: errors (socket or non-2xx) in: ${errs.map((r) => `${r.via}@${r.connections}: ${r.errors}`).join(', ')}`);
   notes.push(`server CPU = the answering process (upstream when direct, nginx worker, proxy); proxy peak RSS under this load ${fmt(load.peakRssMB)} MB`,
@@ -104,9 +121,9 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
     name: 'passthrough',
     tables: [
       { title: `1. Pass-through, closed loop (wrk -t1, ${s.durationSec} s per load, GET volumes/detail)`, header, rows: rows.map(row), notes },
-      { title: '1. Ratios (req/s) and p99 added by the proxy, closed loop', header: ['conns', 'proxy/direct', 'proxy/nginx', 'target >= 0.5', 'untouched/nginx', 'floor/nginx', 'nginx/direct', 'p99 added ms'], rows: ratios },
+      { title: '1. Ratios (req/s) and p99 added by the proxy, closed loop', header: ['conns', 'proxy/floor', 'target >= 0.8', 'untouched/floor (>= 0.9)', 'proxy/nginx', 'floor/nginx', 'nginx/direct', 'p99 added ms'], rows: ratios },
       { title: `1. Paced: ${s.pacedConnections} conns offering ~${pacedRps} req/s in total${s.pacedRps ? '' : ` (a quarter of the slowest ceiling at ${nearest} conns)`}: latency without queueing`, header, rows: paced.map(row),
-        notes: [`p99 added by the proxy: ${fmt(latency.value, 2)} ms (target < 2 ms: ${verdict(latency.met)})`, `proxy GC during this load: ${pacedGc}`] },
+        notes: [`p99 added by the proxy beyond the floor's: ${fmt(latency.value, 2)} ms (target <= 0.5 ms: ${verdict(latency.met)})`, `proxy GC during this load: ${pacedGc}`] },
     ],
     targets,
     data: { injected, closedLoop: rows, paced, pacedRps, paceMs, pacedProxyGc: pacedGc, proxyUnderLoad: load },

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { Config } from '../config/schema.js';
+import { fault } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createUpstreamAgent } from './agent.js';
 import { encodeSegment } from './path.js';
@@ -64,12 +65,14 @@ export function createCinderClient({ config, logger, versions }: CinderClientDep
 
   return {
     async getVolume(projectId, volumeId, caller) {
+      nameable('Volume', projectId, volumeId);
       const doc = await getJson(projectId, `/volumes/${seg(volumeId)}`, caller);
-      return objectAt<CinderVolume>(doc, 'volume');
+      return objectAt<CinderVolume>(doc, 'volume', 'Volume', volumeId);
     },
     async getSnapshot(projectId, snapshotId, caller) {
+      nameable('Snapshot', projectId, snapshotId);
       const doc = await getJson(projectId, `/snapshots/${seg(snapshotId)}`, caller);
-      return objectAt<CinderSnapshot>(doc, 'snapshot');
+      return objectAt<CinderSnapshot>(doc, 'snapshot', 'Snapshot', snapshotId);
     },
     async listVolumeSnapshots(projectId, volumeId, caller) {
       const doc = await getJson(projectId, `/snapshots?volume_id=${seg(volumeId)}`, caller);
@@ -82,8 +85,21 @@ export function createCinderClient({ config, logger, versions }: CinderClientDep
   };
 }
 
-function objectAt<T>(doc: unknown, key: string): T {
+/**
+ * A `.` or `..` segment cannot be sent: URL resolves it away (`/snapshots/..` is the project's root), so
+ * the proxy would ask about another resource. No volume or snapshot has such an id: Cinder's 404.
+ */
+function nameable(what: 'Volume' | 'Snapshot', projectId: string | null, id: string): void {
+  if ([projectId, id].some((s) => s === '.' || s === '..')) throw fault('resourceNotFound', { what, id });
+}
+
+/**
+ * The resource out of a show answer. A 2xx without it (`/snapshots/detail` is Cinder's list, not a
+ * snapshot named "detail") means no such resource: Cinder's own 404 for that id, as its router answers
+ * a POST to `/snapshots/detail/action`.
+ */
+function objectAt<T>(doc: unknown, key: string, what: 'Volume' | 'Snapshot', id: string): T {
   const value = (doc as Record<string, unknown> | null)?.[key];
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`upstream answer has no "${key}" object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fault('resourceNotFound', { what, id });
   return value as T;
 }

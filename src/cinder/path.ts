@@ -10,6 +10,8 @@
  * - Routes takes the method from `_method` in the query string (the last value; `GET ...?_method=DELETE`
  *   deletes), or, for a form-encoded POST without one, from the form body;
  * - a trailing slash matches no route.
+ * It reads the target the forwarder sends (src/cinder/path.ts upstreamPath: dot segments resolved), not the
+ * caller's bytes: Cinder itself resolves no dot segment, but it never sees one.
  */
 
 export type ApiVersion = 'v2' | 'v3';
@@ -19,7 +21,7 @@ export interface CinderTarget {
   method: string;
   /** A form-encoded POST: Cinder may take the method from the body, which the proxy does not read. */
   methodFromBody: boolean;
-  /** The path as sent upstream, query removed, not decoded. */
+  /** The path as sent upstream (dot segments resolved as the forwarder's URL handling does), query removed, not decoded. */
   rawPath: string;
   /** Null outside /v2 and /v3. */
   version: ApiVersion | null;
@@ -38,6 +40,27 @@ const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form
 export function upstreamTarget(url: string | undefined): string {
   const raw = url ?? '/';
   return raw.startsWith('/') ? raw : `/${raw}`;
+}
+
+/**
+ * A path (and query) made only of characters the WHATWG URL parser leaves alone, with no dot segment (`/.`,
+ * also percent-encoded) and no empty query: such a path is what `new URL()` would make of it, byte for byte.
+ */
+const PLAIN = /^\/[A-Za-z0-9\-._~!$&()*+,;=:@%/]*(\?[A-Za-z0-9\-._~!$&()*+,;=:@%/?]+)?$/;
+const DOT_SEGMENT = /\/(\.|%2e)/i;
+
+/**
+ * The path sent upstream for a caller's URL (`prefix` is the upstream's own mount path, no trailing slash):
+ * normalised as a URL would be (dot segments resolved, unsafe characters percent-encoded, a fragment
+ * dropped), so the upstream never gets bytes Node's client refuses, and the parser below reads what
+ * Cinder will get. Most request URLs are plain and are used as they are; only the others pay for a parse.
+ */
+export function upstreamPath(prefix: string, url: string): string {
+  const joined = prefix + (url.startsWith('/') ? url : `/${url}`);
+  if (PLAIN.test(joined) && !DOT_SEGMENT.test(joined)) return joined;
+  // an origin of its own in front, never a base: `//host/x` must stay a path, not become a host
+  const u = new URL(`http://upstream.invalid${joined}`);
+  return u.pathname + u.search;
 }
 
 /** Percent-decoding as Python's `unquote(..., 'latin-1')`: invalid escapes stay as they are; never throws. */
@@ -85,7 +108,7 @@ export function targetParser(projectIdPattern: string) {
   const projectId = new RegExp(`^(?:${projectIdPattern})$`);
 
   return function parseTarget(method: string | undefined, url: string | undefined, contentType?: string | string[]): CinderTarget {
-    const target = upstreamTarget(url);
+    const target = upstreamPath('', upstreamTarget(url));
     const q = target.indexOf('?');
     const rawPath = q === -1 ? target : target.slice(0, q);
     const requested = method ?? 'GET';

@@ -39,6 +39,13 @@ const commandBackend = z.object({
   exportCommand: z.array(z.string().min(1)).min(1),
   snapshotExportCommand: z.array(z.string().min(1)).min(1).optional(),
   importCommand: z.array(z.string().min(1)).min(1),
+  /**
+   * Optional: prints where the data is, a JSON list of {offset, length} (`rbd diff --format json`);
+   * the rest is exported as holes. With {offset} and {length} in the export command, it is run once per
+   * data range and only the data is read; without, the whole stream is read and the holes are dropped.
+   */
+  mapCommand: z.array(z.string().min(1)).min(1).optional(),
+  snapshotMapCommand: z.array(z.string().min(1)).min(1).optional(),
 }).strict();
 
 /**
@@ -131,6 +138,22 @@ export const configSchema = z.object({
     sweepIntervalMs: z.number().int().positive().default(5000),
     /** This replica's name in job records; default `<hostname>:<listen.port>` (stable across restarts). */
     replicaId: z.string().min(1).max(200).optional(),
+  }).strict().default({}),
+  /** The operator's endpoint (the `stx-cinder-proxy` CLI talks to it); never served on the public port. */
+  admin: z.object({
+    /** Unix socket (mode 0600); relative to dataDir unless absolute. */
+    socket: z.string().min(1).default('admin.sock'),
+    /** Also listen on this TCP address (`host:port`); off by default (no authentication: bind it to loopback). */
+    listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port').optional(),
+  }).strict().default({}),
+  /** Which archives in the export directory are deleted (by a periodic sweep and by `stx-cinder-proxy prune`). */
+  retention: z.object({
+    /** Keep at most this many archives per volume (the newest); 0 = no limit. */
+    keepPerVolume: z.number().int().nonnegative().default(0),
+    /** Delete archives older than this many days; 0 = never. */
+    maxAgeDays: z.number().nonnegative().default(0),
+    /** How often the sweep runs while either rule is on. */
+    sweepIntervalMs: z.number().int().positive().default(3_600_000),
   }).strict().default({}),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

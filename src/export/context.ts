@@ -20,4 +20,6 @@ export interface JobContext {
   progress(done: number, total?: number): void;
   /** Resolves while this replica still holds the job's lease; rejects otherwise. Checked right before publishing. */
   confirmLease(): Promise<void>;
+  /** Volume bytes read or written (not the import's verify pass): counted in the metrics. */
+  moved(bytes: number): void;
 }

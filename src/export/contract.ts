@@ -1,6 +1,15 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import type { JobEngine, StateStore } from '../state/types.js';
+import type { JobEngine, JobKind, StateStore } from '../state/types.js';
+
+/** What the engine tells whoever watches it (the server's metrics); the engine knows nothing of the server. */
+export interface EngineObserver {
+  jobFinished(e: { kind: JobKind; outcome: 'succeeded' | 'failed'; seconds: number; errorCode: string | null }): void;
+  /** Volume bytes read (export) or written (import) since the last call. */
+  bytesMoved(kind: JobKind, bytes: number): void;
+}
+
+export const noObserver: EngineObserver = { jobFinished() {}, bytesMoved() {} };
 
 export interface EngineDeps {
   config: Config;
@@ -17,6 +26,7 @@ export interface EngineDeps {
   soleOwner?: boolean;
   /** How often to look for queued work besides being woken (ms). */
   pollMs?: number;
+  observer?: EngineObserver;
 }
 
 /** The engine as its owner sees it: the JobEngine seam plus the periodic duties, callable on demand. */

@@ -5,7 +5,7 @@ import { tempTag } from './archive/atomic.js';
 import { makeCompressor } from './archive/compressors.js';
 import { backendRegistry } from './backends/index.js';
 import { removeTempFiles } from './cleanup.js';
-import type { Engine, EngineDeps } from './contract.js';
+import { noObserver, type Engine, type EngineDeps } from './contract.js';
 import type { JobContext } from './context.js';
 import { runExport } from './export-job.js';
 import { runImport } from './import-job.js';
@@ -39,6 +39,7 @@ export function createEngine(deps: EngineDeps): Engine {
   const backendNames = [...backends.keys()];
   const tag = tempTag(replicaId);
   const compress = makeCompressor(config.engine);
+  const observer = deps.observer ?? noObserver;
   const running = new Map<string, Running>();
   const timers: NodeJS.Timeout[] = [];
   let accepting = false;
@@ -56,15 +57,20 @@ export function createEngine(deps: EngineDeps): Engine {
     const watchdog = stallWatchdog(config.engine.stallTimeoutMs, (idleMs) => {
       controller.abort(jobFailure('stalled', { seconds: Math.round(idleMs / 1000) }));
     });
+    const began = performance.now();
+    const seconds = () => (performance.now() - began) / 1000;
     const ctx: JobContext = {
       config, store, logger: jlog, backend: backends.get(job.backend)!, compress, tempTag: tag,
       touch: watchdog.touch, progress: lease.progress, confirmLease: lease.confirm,
+      moved: (n) => observer.bytesMoved(job.kind, n),
     };
     jlog.info('job started');
     const done = runJob(job, ctx, controller.signal).then(
       async (fileName) => {
+        await lease.flush();
         lease.stop();
         await store.finishJob(job.id, { state: 'succeeded', fileName: fileName ?? null, owner: replicaId });
+        observer.jobFinished({ kind: job.kind, outcome: 'succeeded', seconds: seconds(), errorCode: null });
         jlog.info({ fileName }, 'job succeeded');
       },
       async (err: unknown) => {
@@ -74,6 +80,7 @@ export function createEngine(deps: EngineDeps): Engine {
         if (cause instanceof LeaseLost) { jlog.warn({ reason: cause.message }, 'job abandoned: lease lost'); return; }
         const failure = failureOf(cause, 'backendFailed');
         await finishFailed(job, failure);
+        observer.jobFinished({ kind: job.kind, outcome: 'failed', seconds: seconds(), errorCode: failure.code });
         jlog.warn({ err, reason: failure.message, code: failure.code }, 'job failed');
       },
     ).catch((err: unknown) => { jlog.error({ err }, 'could not record job outcome'); })

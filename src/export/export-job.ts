@@ -11,6 +11,7 @@ import { GiB } from '../constants.js';
 import type { ReadSource } from './backends/types.js';
 import type { JobContext } from './context.js';
 import { meter } from './throttle.js';
+import type { Piece } from './zero.js';
 
 /** The export directory must exist and have room before anything is read. */
 export async function checkExportDir(dir: string, minFreeBytes: number): Promise<void> {
@@ -38,9 +39,9 @@ async function freeName(dir: string, volumeId: string, ext: string): Promise<str
   }
 }
 
-/** The source's bytes, then its producer's verdict (a helper's exit status). */
-async function* drain(source: ReadSource): AsyncGenerator<Buffer> {
-  for await (const chunk of source.stream) yield chunk as Buffer;
+/** The source's bytes and holes, then its producer's verdict (a helper's exit status). */
+async function* drain(source: ReadSource): AsyncGenerator<Piece> {
+  for await (const chunk of source.pieces) yield chunk as Piece;
   await source.done;
 }
 
@@ -57,7 +58,7 @@ export async function runExport(job: Job, ctx: JobContext, signal: AbortSignal):
     const name = await freeName(exportDir, job.params.volumeId, EXTENSIONS[engine.compression]);
     await ctx.store.setFileName(job.id, name);
     ctx.progress(0, source.size);
-    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n) => { ctx.touch(); ctx.progress(n); } });
+    const data = meter(drain(source), { bytesPerSec: engine.bandwidthBytesPerSec, signal, onBytes: (n, d) => { ctx.touch(); ctx.moved(d); ctx.progress(n); } });
     await writeArchive({ exportDir, name, volumeId: job.params.volumeId, meta, data, size: source.size,
       compress: ctx.compress, signal, fileMode: engine.fileMode, tempTag: ctx.tempTag, beforePublish: ctx.confirmLease });
     return name;

@@ -55,6 +55,8 @@ export function holdLease(job: Job, deps: LeaseDeps, controller: AbortController
       if (controller.signal.aborted) throw controller.signal.reason;
       if (deps.now() >= heldUntil) throw new LeaseLost('the lease could not be confirmed');
     },
+    /** Record the last progress now (a job that finished shows its final figure). */
+    async flush(): Promise<void> { await renewing; await renew(); },
     stop(): void { clearInterval(timer); },
   };
 }

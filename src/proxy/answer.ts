@@ -16,6 +16,8 @@ export interface AnswerOptions {
 }
 
 const NO_BODY_STATUSES = new Set([204, 304]);
+/** Headers of the upstream's that a rewritten answer replaces. */
+const SIZED_ANEW: ReadonlySet<string> = new Set(['content-length']);
 
 function isJson(contentType: string | undefined): boolean {
   return typeof contentType === 'string' && /^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim());
@@ -63,7 +65,8 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
     }
   };
   const onEnd = () => {
-    const original = Buffer.concat(chunks);
+    // an answer that came in one chunk (most small ones) needs no copy
+    const original = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
     rewriteBytes(original, applicable, options.ctx).catch((err: unknown) => {
       // without the state the overlay would be a lie by omission (no `exporting`): say so instead
       if (err instanceof CinderFault && err.kind === 'stateUnavailable') return err;
@@ -72,7 +75,7 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
     }).then((bytes) => {
       if (res.destroyed) return;
       if (bytes instanceof CinderFault) { options.unavailable(bytes); return; }
-      const headers = answerHeaders(upstream.rawHeaders, new Set(['content-length']));
+      const headers = answerHeaders(upstream.rawHeaders, SIZED_ANEW);
       headers.push('Content-Length', String(bytes.length));
       res.writeHead(status, upstream.statusMessage, headers);
       res.end(bytes);

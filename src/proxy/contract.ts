@@ -19,6 +19,8 @@ export interface ForwardOptions {
    * volume after a failed import goes too, as the original's reset did (Cinder itself never saw that status).
    */
   statusReset?: { resourceType: ResourceType; resourceId: string };
+  /** Told the upstream answer's status as soon as it arrives (the metrics' upstream latency). */
+  onUpstreamStatus?: (status: number) => void;
 }
 
 /** The forwarding half of the product: everything that is not answered locally goes through here. */

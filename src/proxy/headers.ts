@@ -34,11 +34,16 @@ export interface OutgoingHeaderOptions {
   origin: { proto: string; host: string };
 }
 
+const NO_TOKENS: ReadonlySet<string> = new Set();
+
 /** The request headers sent upstream: the caller's, minus hop-by-hop ones, plus X-Forwarded-* for Cinder's links. */
 export function outgoingHeaders(req: IncomingMessage, options: OutgoingHeaderOptions): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
-  const connectionTokens = new Set(String(req.headers.connection ?? '').toLowerCase().split(',').map((t) => t.trim()));
-  for (const [name, value] of Object.entries(req.headers)) {
+  const connection = req.headers.connection;
+  // most callers send none (HTTP/1.1 keeps alive by default): no token set to build per request then
+  const connectionTokens = connection ? new Set(connection.toLowerCase().split(',').map((t) => t.trim())) : NO_TOKENS;
+  for (const name in req.headers) {
+    const value = req.headers[name];
     if (HOP_BY_HOP.has(name) || connectionTokens.has(name)) continue;
     // Node already answered `100 Continue` to the caller; the upstream gets the body without waiting
     if (name === 'expect') continue;
@@ -63,7 +68,7 @@ export function outgoingHeaders(req: IncomingMessage, options: OutgoingHeaderOpt
 }
 
 /** Response headers for the caller as a flat [name, value, ...] list (original case), minus hop-by-hop and `drop`. */
-export function answerHeaders(rawHeaders: string[], drop: ReadonlySet<string> = new Set()): string[] {
+export function answerHeaders(rawHeaders: string[], drop: ReadonlySet<string> = NO_TOKENS): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type http from 'node:http';
 import type { ClientRequest } from 'node:http';
-import { Readable } from 'node:stream';
-import { ProxyServer } from 'http-proxy-3';
+import { ProxyServer, type ServerOptions } from 'http-proxy-3';
 import type { Config } from '../config/schema.js';
 import { LazyChildLogger, type Logger, type LoggerSource } from '../log.js';
 import type { StateStore } from '../state/types.js';
@@ -12,10 +11,11 @@ import { smallRequest } from '../cinder/request.js';
 import type { UpstreamVersions } from '../cinder/versions.js';
 import type { ForwardOptions, Forwarder } from './contract.js';
 import { outgoingHeaders, publicOrigin } from './headers.js';
-import { decodePath, encodeSegment, upstreamTarget, type CinderTarget } from '../cinder/path.js';
+import { decodePath, encodeSegment, upstreamPath, upstreamTarget, type CinderTarget } from '../cinder/path.js';
 import { sendAnswer } from './answer.js';
 import { postAnswerEffect } from './effects.js';
 import { sendFault } from './respond.js';
+import { installLeanPass, type LeanPassOptions, type UpstreamCall } from './forward-pass.js';
 import type { ExtensionDescription } from '../cinder/types.js';
 import { selectRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
 
@@ -42,8 +42,8 @@ interface InFlight {
   log: LoggerSource;
   ctx: RewriteContext;
   rewrites: Rewrite[];
-  /** Send (again) upstream; a retry sends `body` or nothing, never the already-read request stream. */
-  send(retry: boolean): void;
+  /** What goes upstream; a retry sends `body` or nothing, never the already-read request stream. */
+  call: UpstreamCall;
   /** May be sent a second time: idempotent, and no body or one we hold. */
   replayable: boolean;
   proxyReq?: ClientRequest;
@@ -74,8 +74,12 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     set: (req: IncomingMessage, flight: InFlight) => { (req as IncomingMessage & Record<symbol, InFlight>)[flightKey] = flight; },
   };
   const debugging = deps.logger.isLevelEnabled('debug');
-  const proxy = new ProxyServer({ agent, xfwd: false, selfHandleResponse: true, ignorePath: true });
-  dropDeleteLengthPass(proxy);
+  const proxy = new ProxyServer({ agent, xfwd: false, selfHandleResponse: true });
+  installLeanPass(proxy);
+  const send = (req: IncomingMessage, res: ServerResponse, call: UpstreamCall) => {
+    const options: LeanPassOptions = { target: base, agent, upstream: call };
+    proxy.web(req, res, options as unknown as ServerOptions, onError);
+  };
 
   proxy.on('proxyReq', (proxyReq, req) => {
     // idle limit: no answer (or a silent answer) for timeoutMs ends the exchange; a flowing upload keeps it alive
@@ -84,12 +88,13 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     });
     const flight = inFlight.get(req);
     if (flight) flight.proxyReq = proxyReq;
-    if (debugging) flight?.log.logger.debug({ upstream: proxyReq.path, reusedSocket: proxyReq.reusedSocket }, 'sent upstream');
+    if (debugging) proxyReq.once('socket', () => flight?.log.logger.debug({ upstream: proxyReq.path, reusedSocket: proxyReq.reusedSocket }, 'sent upstream'));
   });
   proxy.on('proxyRes', (proxyRes, req, res) => {
     const flight = inFlight.get(req);
     if (!flight) { proxyRes.resume(); res.destroy(); return; }
     const status = proxyRes.statusCode ?? 502;
+    flight.options.onUpstreamStatus?.(status);
     const answer = () => sendAnswer(proxyRes, req, res, {
       rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, log: flight.log,
       unavailable: (f) => {
@@ -119,7 +124,8 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
       // the upstream closed an idle keep-alive connection just as we reused it: nothing was processed, send again
       flight.retried = true;
       flight.log.logger.info({ err: err.message }, 'stale upstream connection, sending again');
-      flight.send(true);
+      flight.call.body ??= Buffer.alloc(0);
+      send(req, response, flight.call);
       return;
     }
     if (response.headersSent) {
@@ -144,31 +150,22 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
       extensions: deps.extensions, publicBase: `${origin.proto}://${origin.host}`,
     };
     const rewrites = selectRewrites(ctx, deps.rewrites);
-    const upstream = new URL(base.origin + prefix + (translated ? asV3(url, target) : url));
+    const upstream = upstreamPath(prefix, translated ? asV3(url, target) : url);
     if (debugging) {
-      options.log.logger.child({ module: 'proxy' }).debug({ method: req.method, url, upstream: upstream.pathname, translated,
+      options.log.logger.child({ module: 'proxy' }).debug({ method: req.method, url, upstream, translated,
         rewrites: rewrites.map((r) => r.name) }, 'forwarding');
     }
-
-    const headers = outgoingHeaders(req, {
-      translated, bodyLength: options.body?.length, identity: rewrites.length > 0, origin,
-    });
-    const send = (retry: boolean) => {
-      const replacement = options.body ?? (retry ? Buffer.alloc(0) : undefined);
-      // http-proxy-3 reads req.headers synchronously inside web(); lend it the outgoing set, then give them back
-      const callerHeaders = req.headers;
-      req.headers = headers;
-      try {
-        proxy.web(req, res, { target: upstream, ...(replacement ? { buffer: Readable.from([replacement]) } : {}) }, onError);
-      } finally {
-        req.headers = callerHeaders;
-      }
+    const call: UpstreamCall = {
+      path: upstream,
+      headers: outgoingHeaders(req, { translated, bodyLength: options.body?.length, identity: rewrites.length > 0, origin }),
+      streamBody: options.body === undefined && streamsBody(req),
+      ...(options.body ? { body: options.body } : {}),
     };
-    const replayable = IDEMPOTENT.has(ctx.method) && (options.body !== undefined || !streamsBody(req));
+    const replayable = IDEMPOTENT.has(ctx.method) && !call.streamBody;
     inFlight.set(req, {
-      options, ctx, rewrites, send, replayable, retried: false, log: new LazyChildLogger(options.log, { module: 'proxy' }),
+      options, ctx, rewrites, call, replayable, retried: false, log: new LazyChildLogger(options.log, { module: 'proxy' }),
     });
-    send(false);
+    send(req, res, call);
   }
 
   function forward(req: IncomingMessage, res: ServerResponse, options: ForwardOptions): void {
@@ -222,13 +219,3 @@ function asV3(url: string, target: CinderTarget): string {
   return `/v3${segments.map((s) => `/${encodeSegment(s)}`).join('')}${q === -1 ? '' : url.slice(q)}`;
 }
 
-/**
- * http-proxy-3's deleteLength pass forces `content-length: 0` on DELETE/OPTIONS without one, which would cut off a
- * chunked body; a body-less request needs no such header anyway.
- */
-function dropDeleteLengthPass(proxy: ProxyServer): void {
-  const passes = (proxy as unknown as { webPasses?: Array<{ name: string }> }).webPasses;
-  if (!Array.isArray(passes)) return;
-  const at = passes.findIndex((p) => p.name === 'deleteLength');
-  if (at !== -1) passes.splice(at, 1);
-}

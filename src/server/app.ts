@@ -30,6 +30,8 @@ export interface AppDeps {
   logger: Logger;
   /** True once shutdown began: new jobs are refused with 503, everything else is still served. */
   draining?: () => boolean;
+  /** Built by the composition root when the engine reports into them too; else made here. */
+  metrics?: Metrics;
 }
 
 export interface ProxyApp {
@@ -48,7 +50,7 @@ export interface ProxyApp {
 export function createApp(deps: AppDeps): ProxyApp {
   const logger = deps.logger.child({ module: 'server' });
   const serverLog: LoggerSource = { logger };
-  const metrics = createMetrics(deps.store);
+  const metrics = deps.metrics ?? createMetrics(deps.store);
   const parseTarget = targetParser(deps.config.api.projectIdPattern);
   const app = express();
   app.disable('x-powered-by');
@@ -61,7 +63,7 @@ export function createApp(deps: AppDeps): ProxyApp {
     const route = target && classify(target);
     logCompletion(req, res, ctx, (status) => metrics.countRequest(route?.kind ?? 'ops', status));
     if (!target || !route) { app(req, res); return; }
-    handle(deps, req, res, target, route, ctx).catch((err: unknown) => {
+    handle(deps, metrics, req, res, target, route, ctx).catch((err: unknown) => {
       if (res.destroyed) { ctx.logger.info({ err: (err as Error).message }, 'client went away'); return; }
       const rejected = err instanceof BodyRejected;
       sendError(res, ctx, rejected ? err.fault : err, rejected);
@@ -95,14 +97,19 @@ function pathOnly(url: string | undefined): string {
 }
 
 async function handle(
-  deps: AppDeps, req: IncomingMessage, res: ServerResponse, target: CinderTarget, route: RouteMatch, ctx: RequestContext,
+  deps: AppDeps, metrics: Metrics, req: IncomingMessage, res: ServerResponse, target: CinderTarget, route: RouteMatch,
+  ctx: RequestContext,
 ): Promise<void> {
   const { config } = deps;
   const injectBackupStatus = !config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
-  const forward = (body?: Buffer, statusReset?: ForwardOptions['statusReset']) => deps.forwarder.forward(req, res, {
-    requestId: ctx.requestId, log: ctx, target, injectBackupStatus, ...(body ? { body } : {}),
-    ...(statusReset ? { statusReset } : {}),
-  });
+  const forward = (body?: Buffer, statusReset?: ForwardOptions['statusReset']) => {
+    const sent = performance.now();
+    deps.forwarder.forward(req, res, {
+      requestId: ctx.requestId, log: ctx, target, injectBackupStatus, ...(body ? { body } : {}),
+      ...(statusReset ? { statusReset } : {}),
+      onUpstreamStatus() { metrics.upstreamLatency(route.kind, (performance.now() - sent) / 1000); },
+    });
+  };
   const caller: CallerContext = { headers: req.headers, requestId: ctx.requestId };
   const id = route.id ?? '';
 

@@ -40,9 +40,16 @@ describe('request targets as Cinder reads them', () => {
     expect(parseTarget('GET', `/v3/${P}/volumes/.json`).rest).toEqual(['volumes', '.json']);
   });
 
-  it('keeps what matches no route as it is: dot segments, a trailing slash', () => {
-    expect(parseTarget('GET', `/v3/${P}/./volumes/${V}`).rest).toEqual(['.', 'volumes', V]);
+  it('keeps a trailing slash, which matches no route', () => {
     expect(parseTarget('GET', `/v3/${P}/volumes/${V}/`).rest).toEqual(['volumes', V, '']);
+  });
+
+  it('reads what the forwarder sends: dot segments resolved (Cinder would not resolve them, but never sees one)', () => {
+    expect(parseTarget('DELETE', `/v3/${P}/./volumes/${V}`)).toMatchObject({ project: P, rest: ['volumes', V] });
+    expect(parseTarget('GET', `/v3/${P}/volumes/x/../${V}`)).toMatchObject({ project: P, rest: ['volumes', V] });
+    expect(parseTarget('GET', `/v3/${P}/volumes/x/%2E%2e/${V}`)).toMatchObject({ project: P, rest: ['volumes', V] });
+    expect(parseTarget('GET', `/v2/../v3/${P}/volumes/${V}`)).toMatchObject({ version: 'v3', rest: ['volumes', V] });
+    expect(parseTarget('GET', `/v3/${P}/volumes/${V}#frag`).rest).toEqual(['volumes', V]);
   });
 
   it('takes the method from the last _method of the query string, as Routes does', () => {

@@ -1,19 +1,9 @@
 // Real OpenStack clients through the proxy: the keystone catalog's volumev3 endpoint is the proxy
 // (scripts/cinder-dev CINDER_PUBLIC_URL), so these commands never name the proxy themselves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E, P, TS, cinder, cleanup, createVolume, proxy, run, show, waitBackupStatus } from './helpers.js';
+import { E, P, TS, cinder, cinderCli, cleanup, createVolume, osc, proxy, show, waitBackupStatus } from './helpers.js';
 
 afterAll(cleanup);
-
-const clientEnv: NodeJS.ProcessEnv = {
-  PATH: '/usr/bin:/bin',
-  HOME: E.workDir,
-  OS_AUTH_URL: E.keystoneUrl, OS_IDENTITY_API_VERSION: '3', OS_REGION_NAME: 'RegionOne',
-  OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin',
-  OS_USER_DOMAIN_ID: 'default', OS_PROJECT_DOMAIN_ID: 'default', OS_VOLUME_API_VERSION: '3',
-};
-const osc = (...args: string[]) => run('/usr/bin/openstack', args, { env: clientEnv });
-const cinderCli = (...args: string[]) => run('/usr/bin/cinder', args, { env: clientEnv });
 
 describe('openstack and cinder clients via the keystone catalog', () => {
   let vol: any;

@@ -149,11 +149,12 @@ export interface WaitOpts {
   base?: string;
   ver?: 'v2' | 'v3';
   token?: string;
+  headers?: Record<string, string>;
 }
 
 export async function waitBackupStatus(kind: 'volume' | 'snapshot', id: string, want: RegExp, o: WaitOpts = {}): Promise<any> {
   return waitFor(`${kind} ${id} backup_status ${want}`, async () => {
-    const a = await call(o.base ?? E.proxyUrl, 'GET', `/${o.ver ?? 'v3'}/${P}/${kind}s/${id}`, { token: o.token });
+    const a = await call(o.base ?? E.proxyUrl, 'GET', `/${o.ver ?? 'v3'}/${P}/${kind}s/${id}`, { token: o.token, headers: o.headers });
     if (a.status !== 200) throw new Error(show(a));
     const obj = a.json[kind];
     const bs: string | null = obj[BACKUP_KEY[kind]];
@@ -220,3 +221,14 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 }
 
 export { GiB } from '../../src/constants.js';
+
+/** Debian's own clients (/usr/bin, Debian's python3) as admin, through the keystone catalog. */
+export const clientEnv: NodeJS.ProcessEnv = {
+  PATH: '/usr/bin:/bin',
+  HOME: E.workDir,
+  OS_AUTH_URL: E.keystoneUrl, OS_IDENTITY_API_VERSION: '3', OS_REGION_NAME: 'RegionOne',
+  OS_USERNAME: 'admin', OS_PASSWORD: 'admin', OS_PROJECT_NAME: 'admin',
+  OS_USER_DOMAIN_ID: 'default', OS_PROJECT_DOMAIN_ID: 'default', OS_VOLUME_API_VERSION: '3',
+};
+export const osc = (...args: string[]) => run('/usr/bin/openstack', args, { env: clientEnv });
+export const cinderCli = (...args: string[]) => run('/usr/bin/cinder', args, { env: clientEnv });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loopDevice } from './loop.js';
 import { harness, RAM_DIR, makeVolumeFile, meta, MiB, newId, runJob, sha256File, sh, type Harness } from './helpers.js';
 import { chooseBackend } from '../../src/export/backends/index.js';
 import { configSchema } from '../../src/config/schema.js';
@@ -10,13 +11,7 @@ import { configSchema } from '../../src/config/schema.js';
 const SIZE_GIB = 1 / 16;
 
 let h: Harness | undefined;
-let loops: string[] = [];
-afterEach(async () => {
-  for (const dev of loops) execFileSync('losetup', ['-d', dev]);
-  loops = [];
-  await h?.cleanup();
-  h = undefined;
-});
+afterEach(async () => { await h?.cleanup(); h = undefined; });
 
 describe('block backend', () => {
   it('round-trips a loop device, the size coming from Cinder (sizeGiB), not stat', async () => {
@@ -24,10 +19,7 @@ describe('block backend', () => {
     const id = newId();
     const backing = join(h.dir, 'loop.img');
     await makeVolumeFile(backing, 64 * MiB, [[0, 4 * MiB], [40 * MiB, 2 * MiB]]);
-    const dev = execFileSync('losetup', ['-f', '--show', backing], { encoding: 'utf8' }).trim();
-    loops.push(dev);
-    sh('mkdir', ['-p', join(h.dir, 'dev')]);
-    sh('ln', ['-s', dev, join(h.dir, 'dev', `volume-${id}`)]);
+    const dev = loopDevice(h, backing, id);
     const before = await sha256File(dev);
 
     const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });

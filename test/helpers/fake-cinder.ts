@@ -15,6 +15,11 @@ export interface RecordedRequest {
   body: Buffer;
 }
 
+/** A malformed escape (`%ff`) stays as it came, as webob leaves what it cannot decode. */
+function decodeOrRaw(path: string): string {
+  try { return decodeURIComponent(path); } catch { return path; }
+}
+
 /** An answer override: return true when it answered. */
 type Override = (req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean;
 
@@ -85,7 +90,12 @@ export class FakeCinder {
 
   private answer(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     for (const o of this.overrides) if (o(req, res, body)) return;
-    const url = new URL(req.url ?? '/', 'http://x');
+    // a path-only target is read as a path, even `//x` (which `new URL(target, base)` takes for a host)
+    let url: URL;
+    try { url = new URL(`http://x${req.url?.startsWith('/') ? req.url : `/${req.url ?? ''}`}`); } catch {
+      this.send(res, 400, { badRequest: { code: 400, message: 'fake: unreadable request target' } });
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/') { this.fixture(res, 'versions-root'); return; }
     const token = req.headers['x-auth-token'];
     if (typeof token !== 'string') { this.fixture(res, 'ks-error-401'); return; }
@@ -94,7 +104,7 @@ export class FakeCinder {
       return;
     }
     // the forms Cinder's router accepts: a project id or none, runs of slashes, a .json suffix
-    const path = decodeURIComponent(url.pathname).replace(/\/{2,}/g, '/');
+    const path = decodeOrRaw(url.pathname).replace(/\/{2,}/g, '/');
     const m = /^\/v[23](?:\/[0-9a-f-]+)?\/(volumes|snapshots)(?:\/([^/]+?))?(?:\.json)?$/.exec(path);
     // Routes takes the method from the last `_method` of the query string
     const method = url.searchParams.getAll('_method').at(-1)?.toUpperCase() || req.method;

@@ -174,7 +174,7 @@ describe('calls that would read or write a held volume, named in their body', ()
     ['a revert to a snapshot', `/volumes/${VOLUME_ID}/action`, { revert: { snapshot_id: 's9' } },
       `Invalid volume: Can't revert volume ${VOLUME_ID} to its latest snapshot s9. Volume's status must be 'available'.`],
   ])('refuses %s during an import', async (_, path, body, message) => {
-    hold('volume-import');
+    await hold('volume-import');
     const res = await post(path, body);
     expect(res.status).toBe(400);
     expect(res.json()).toEqual(invalid(message));

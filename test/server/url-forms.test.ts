@@ -151,3 +151,14 @@ describe('the extensions under every URL form', () => {
     }
   });
 });
+
+describe('dot segments, which the forwarder resolves before Cinder sees the path', () => {
+  it('refuses a DELETE that resolves to the held volume, and overlays a GET that does', async () => {
+    await holdVolume();
+    const del = await request(`${h.url}/v3/${P}/snapshots/../volumes/${V}`, { method: 'DELETE', headers: { 'x-auth-token': TOKEN } });
+    expect(del.status).toBe(400);
+    expect(changesUpstream()).toEqual([]);
+    const get = await request(`${h.url}/v3/${P}/volumes/x/%2e%2e/${V}`, { headers: { 'x-auth-token': TOKEN } });
+    expect(get.json().volume.status).toBe('exporting');
+  });
+});

@@ -16,8 +16,8 @@ export async function readSha256File(path: string): Promise<string | undefined> 
   return m[1]!.toLowerCase();
 }
 
-export async function sha256OfFile(file: FileHandle, signal: AbortSignal, onChunk?: () => void): Promise<string> {
+export async function sha256OfFile(file: FileHandle, signal: AbortSignal, onChunk?: (bytes: number) => void): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of readFrom(file, signal)) { hash.update(chunk as Buffer); onChunk?.(); }
+  for await (const chunk of readFrom(file, signal)) { hash.update(chunk as Buffer); onChunk?.((chunk as Buffer).length); }
   return hash.digest('hex');
 }

@@ -1,9 +1,11 @@
 import type { Config } from '../../config/schema.js';
 import { spawnArgv, waitDrain } from '../backends/process.js';
+import { expandHoles, type Piece } from '../zero.js';
 import { parallelGzip } from './gzip-parallel.js';
 
 export type Compression = Config['engine']['compression'];
-export type Compressor = (input: AsyncIterable<Buffer>, signal: AbortSignal) => AsyncIterable<Buffer>;
+/** The tar stream (holes not materialised) in, the archive's bytes out. */
+export type Compressor = (input: AsyncIterable<Piece>, signal: AbortSignal) => AsyncIterable<Buffer>;
 
 export const EXTENSIONS: Record<Compression, string> = { gzip: '.tgz', none: '.tar', zstd: '.tar.zst' };
 
@@ -29,8 +31,9 @@ async function* throughProcess(argv: string[], input: AsyncIterable<Buffer>, sig
 
 export function makeCompressor(engine: Config['engine']): Compressor {
   switch (engine.compression) {
-    case 'none': return (input) => input;
-    case 'zstd': return (input, signal) => throughProcess(['zstd', '-q', '-T0', `-${engine.zstdLevel}`, '-c'], input, signal);
+    // plain tar and zstd carry no index: holes are written out as zeros, as before
+    case 'none': return (input) => expandHoles(input);
+    case 'zstd': return (input, signal) => throughProcess(['zstd', '-q', '-T0', `-${engine.zstdLevel}`, '-c'], expandHoles(input), signal);
     case 'gzip': {
       const gz = parallelGzip({ level: engine.gzipLevel });
       return (input) => gz(input);

@@ -1,78 +1,95 @@
 import { availableParallelism } from 'node:os';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { isAllZero } from '../zero.js';
+import { isAllZero, isHole, pieceLength, zeroBytes, type Piece } from '../zero.js';
+import { frameMember, zeroMember } from './member.js';
 
 const gzipAsync = promisify(gzip);
 
 export interface ParallelGzipOptions {
   level: number;
-  /** Input bytes per gzip member. */
+  /** Input bytes per gzip member (the grid block). */
   chunkSize?: number;
   /** Chunks compressing at once (on the libuv threadpool); bounds memory to ~2x this many chunks. */
   inFlight?: number;
 }
 
-const DEFAULT_CHUNK = 4 * 1024 * 1024;
+export const DEFAULT_CHUNK = 4 * 1024 * 1024;
+/**
+ * Members start at GRID_ORIGIN + k * chunkSize: the tar header block of the first member is a member of
+ * its own, so every later member covers one aligned block of the volume, and a hole block is always
+ * the same member.
+ */
+export const GRID_ORIGIN = 512;
 const PROBE = 128 * 1024;
 /** A probe that does not get below this ratio marks the chunk as incompressible (stored, level 0). */
 const INCOMPRESSIBLE = 0.97;
 
-/**
- * Group a byte stream into chunks of about `size` bytes (members need not be equal): a big piece passes
- * as it is, small pieces are joined, and nothing is copied that need not be (copies cost GC time).
- */
-export async function* rechunk(input: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let have = 0;
-  const take = () => { const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, have); parts = []; have = 0; return out; };
-  for await (const piece of input) {
-    if (piece.length >= size / 2) {
-      if (have > 0) yield take();
-      // a big piece that is much larger than a chunk is split so members stay parallel
-      for (let off = 0; off < piece.length; off += size) yield piece.subarray(off, Math.min(piece.length, off + size));
-      continue;
-    }
-    parts.push(piece);
-    have += piece.length;
-    if (have >= size) yield take();
-  }
-  if (have > 0) yield take();
+function slice(p: Piece, start: number, end: number): Piece {
+  return isHole(p) ? { hole: end - start } : p.subarray(start, end);
 }
 
+/** Cut a piece stream at the grid's boundaries: each chunk is the pieces of one member. */
+export async function* gridChunks(input: AsyncIterable<Piece>, size: number): AsyncGenerator<Piece[]> {
+  let pos = 0;
+  let parts: Piece[] = [];
+  const boundaryAfter = (p: number) => (p < GRID_ORIGIN ? GRID_ORIGIN : GRID_ORIGIN + (Math.floor((p - GRID_ORIGIN) / size) + 1) * size);
+  for await (const piece of input) {
+    const len = pieceLength(piece);
+    let off = 0;
+    while (off < len) {
+      const take = Math.min(boundaryAfter(pos) - pos, len - off);
+      parts.push(off === 0 && take === len ? piece : slice(piece, off, off + take));
+      off += take;
+      pos += take;
+      if (pos === boundaryAfter(pos - 1)) { yield parts; parts = []; }
+    }
+  }
+  if (parts.length > 0) yield parts;
+}
+
+/** One buffer of a chunk's bytes; holes become zeros here (a chunk that is only partly a hole). */
+function materialise(parts: Piece[]): Buffer {
+  if (parts.length === 1 && !isHole(parts[0]!)) return parts[0] as Buffer;
+  const bufs: Buffer[] = [];
+  for (const p of parts) {
+    if (isHole(p)) bufs.push(...zeroBytes(p.hole));
+    else bufs.push(p);
+  }
+  return Buffer.concat(bufs);
+}
+
+const allZero = (parts: Piece[]) => parts.every((p) => isHole(p) || isAllZero(p));
+
 /**
- * gzip as concatenated members, one per chunk, compressed in parallel and emitted in order.
- * `gzip -d`, GNU tar -z and Python's tarfile read multi-member files as one stream.
+ * gzip as concatenated indexed members, one per grid block, compressed in parallel and emitted in
+ * order. `gzip -d`, GNU tar -z and Python's tarfile read multi-member files as one stream.
  */
-export function parallelGzip(opts: ParallelGzipOptions): (input: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
+export function parallelGzip(opts: ParallelGzipOptions): (input: AsyncIterable<Piece>) => AsyncGenerator<Buffer> {
   const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
   // one chunk more than there are cores keeps every core busy; more only holds more buffers in memory
   const inFlight = opts.inFlight ?? availableParallelism() + 1;
-  // the member for an all-zero chunk is always the same bytes: compress it once
-  const zeroMembers = new Map<number, Promise<Buffer>>();
 
-  async function member(chunk: Buffer): Promise<Buffer> {
-    if (isAllZero(chunk)) {
-      let m = zeroMembers.get(chunk.length);
-      if (!m) { m = gzipAsync(chunk, { level: Math.max(1, opts.level) }); zeroMembers.set(chunk.length, m); }
-      return m;
-    }
+  async function member(parts: Piece[]): Promise<Buffer[]> {
+    // holes (and blocks read as zeros) are the one member made once: neither read nor compressed again
+    if (allZero(parts)) return [zeroMember(parts.reduce((n, p) => n + pieceLength(p), 0))];
+    const chunk = materialise(parts);
     let level = opts.level;
     if (level > 0 && chunk.length > PROBE) {
       const probe = await gzipAsync(chunk.subarray(0, PROBE), { level });
       if (probe.length >= PROBE * INCOMPRESSIBLE) level = 0;
     }
-    return gzipAsync(chunk, { level });
+    return frameMember(await gzipAsync(chunk, { level }), false);
   }
 
   return async function* compress(input) {
-    const pending: Promise<Buffer>[] = [];
-    for await (const chunk of rechunk(input, chunkSize)) {
-      const p = member(chunk);
+    const pending: Promise<Buffer[]>[] = [];
+    for await (const parts of gridChunks(input, chunkSize)) {
+      const p = member(parts);
       p.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
       pending.push(p);
-      if (pending.length >= inFlight) yield await pending.shift()!;
+      if (pending.length >= inFlight) yield* await pending.shift()!;
     }
-    while (pending.length > 0) yield await pending.shift()!;
+    while (pending.length > 0) yield* await pending.shift()!;
   };
 }

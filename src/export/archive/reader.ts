@@ -7,14 +7,20 @@ import tar from 'tar-stream';
 import { jobFailure } from '../../errors.js';
 import { META_VERSION } from '../meta.js';
 import { spawnArgv, type Spawned } from '../backends/process.js';
+import type { Piece } from '../zero.js';
 import { detectFormat } from './detect.js';
+import { indexedPieces, isIndexedArchive } from './indexed-reader.js';
+import { tarEntries, type PieceEntry } from './tar-pieces.js';
 
 /** The meta member is a small JSON document; anything bigger is not one of ours. */
 const MAX_META_BYTES = 16 * 1024 * 1024;
 
 export interface ArchiveExpectations {
-  /** The destination volume: member names and the meta's id must name it. */
-  volumeId: string;
+  /**
+   * The destination volume: member names and the meta's id must name it. Absent (an offline verify of an
+   * archive whose name says nothing): the first member's name sets it, and the rest must agree.
+   */
+  volumeId?: string;
   /** The image must not be larger than the volume. */
   maxImageBytes: number;
 }
@@ -22,11 +28,13 @@ export interface ArchiveExpectations {
 export interface ArchiveVisitor {
   /** Called when the meta member has been read and checked. */
   onMeta?(meta: Record<string, unknown>): void;
-  /** Called with the `.vol` member's bytes; must consume them all (or throw). */
-  onVol(data: AsyncIterable<Buffer>, size: number): Promise<void>;
+  /** Called with the `.vol` member's bytes (holes as lengths); must consume them all (or throw). */
+  onVol(data: AsyncIterable<Piece>, size: number): Promise<void>;
 }
 
 export interface ArchiveSummary {
+  /** The volume the members name. */
+  volumeId: string;
   meta: Record<string, unknown>;
   volSize: number;
   /** Whether the meta member came before the `.vol` member. */
@@ -51,24 +59,25 @@ export function checkMeta(text: string, volumeId: string): Record<string, unknow
 }
 
 /** Which member a header is, or why it is refused (wrong type, unexpected or escaping name, other volume). */
-function classify(header: tar.Header, volumeId: string): 'vol' | 'meta' {
+function classify(header: { name: string; type?: string | null }, volumeId: string | undefined): { kind: 'vol' | 'meta'; volumeId: string } {
   const name = header.name.startsWith('./') ? header.name.slice(2) : header.name;
   const m = /^volume-([^/\\]+)\.(vol|meta)$/.exec(name);
   if (!m || name.includes('..')) throw new Error(`unexpected member ${JSON.stringify(header.name).slice(0, 80)} in archive`);
   if (header.type !== 'file' && header.type !== 'contiguous-file') {
     throw new Error(`archive member ${name} is a ${header.type}, not a file`);
   }
-  if (m[1] !== volumeId) throw jobFailure('idMismatch', { reason: mismatchReason(m[1]!, volumeId) });
-  return m[2] as 'vol' | 'meta';
+  if (volumeId !== undefined && m[1] !== volumeId) throw jobFailure('idMismatch', { reason: mismatchReason(m[1]!, volumeId) });
+  return { kind: m[2] as 'vol' | 'meta', volumeId: m[1]! };
 }
 
-async function readSmall(entry: AsyncIterable<Buffer>, limit: number): Promise<string> {
+async function readSmall(entry: AsyncIterable<Piece>, limit: number): Promise<string> {
   const parts: Buffer[] = [];
   let n = 0;
   for await (const chunk of entry) {
-    n += chunk.length;
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.alloc(chunk.hole);
+    n += buf.length;
     if (n > limit) throw new Error('volume meta member is too large');
-    parts.push(chunk);
+    parts.push(buf);
   }
   return Buffer.concat(parts).toString('utf8');
 }
@@ -94,12 +103,53 @@ async function openTarStream(file: FileHandle, signal: AbortSignal): Promise<{ s
   return { stream: raw.pipe(gunzip) };
 }
 
+/** Check the members (only the two expected regular files, each once), the meta and the image size. */
+async function consumeEntries(entries: AsyncIterable<PieceEntry | { header: tar.Header; data: AsyncIterable<Piece> }>,
+  expect: ArchiveExpectations, visitor: ArchiveVisitor): Promise<ArchiveSummary> {
+  let meta: Record<string, unknown> | undefined;
+  let volSize: number | undefined;
+  let metaFirst = false;
+  let volumeId = expect.volumeId;
+  for await (const entry of entries) {
+    const member = classify(entry.header, volumeId);
+    const kind = member.kind;
+    volumeId = member.volumeId;
+    const size = entry.header.size ?? 0;
+    if (kind === 'meta') {
+      if (meta) throw new Error('archive holds the meta member twice');
+      meta = checkMeta(await readSmall(entry.data, MAX_META_BYTES), volumeId);
+      visitor.onMeta?.(meta);
+    } else {
+      if (volSize !== undefined) throw new Error('archive holds the volume member twice');
+      if (size > expect.maxImageBytes) {
+        throw jobFailure('volumeTooSmall', { reason: `image (${size} bytes) is larger than the volume (${expect.maxImageBytes} bytes)` });
+      }
+      volSize = size;
+      metaFirst = meta !== undefined;
+      await visitor.onVol(entry.data, size);
+    }
+  }
+  if (volSize === undefined) throw new Error('archive has no volume member');
+  if (!meta) throw new Error('archive has no meta member');
+  return { volumeId: volumeId!, meta, volSize, metaFirst };
+}
+
 /**
  * Read an archive once from start to end, checking its structure (only the two expected regular-file
  * members, each once), the meta (version, volume id) and the image size, and handing the `.vol`
- * bytes to the visitor. Any corruption (gzip CRC, truncation, bad tar header) rejects.
+ * bytes to the visitor. Any corruption (gzip CRC, truncation, bad tar header, a lying index) rejects.
+ * Our own indexed gzip archives are read member by member (holes skipped, inflation on all cores);
+ * any other archive (the original's `tar -czf`, zstd, plain tar) as one stream.
  */
 export async function readArchive(file: FileHandle, expect: ArchiveExpectations, visitor: ArchiveVisitor,
+  signal: AbortSignal): Promise<ArchiveSummary> {
+  if ((await detectFormat(file)) === 'gzip' && (await isIndexedArchive(file))) {
+    return consumeEntries(tarEntries(indexedPieces(file, signal)), expect, visitor);
+  }
+  return readStreamed(file, expect, visitor, signal);
+}
+
+async function readStreamed(file: FileHandle, expect: ArchiveExpectations, visitor: ArchiveVisitor,
   signal: AbortSignal): Promise<ArchiveSummary> {
   const { stream, helper } = await openTarStream(file, signal);
   const extract = tar.extract();
@@ -121,31 +171,10 @@ export async function readArchive(file: FileHandle, expect: ArchiveExpectations,
     (extract as unknown as { end(): void }).end();
   })().catch((err: unknown) => { stop(err); throw err; });
 
-  const consume = (async (): Promise<ArchiveSummary> => {
-    let meta: Record<string, unknown> | undefined;
-    let volSize: number | undefined;
-    let metaFirst = false;
-    for await (const entry of extract) {
-      const kind = classify(entry.header, expect.volumeId);
-      const size = entry.header.size ?? 0;
-      if (kind === 'meta') {
-        if (meta) throw new Error('archive holds the meta member twice');
-        meta = checkMeta(await readSmall(entry as unknown as AsyncIterable<Buffer>, MAX_META_BYTES), expect.volumeId);
-        visitor.onMeta?.(meta);
-      } else {
-        if (volSize !== undefined) throw new Error('archive holds the volume member twice');
-        if (size > expect.maxImageBytes) {
-          throw jobFailure('volumeTooSmall', { reason: `image (${size} bytes) is larger than the volume (${expect.maxImageBytes} bytes)` });
-        }
-        volSize = size;
-        metaFirst = meta !== undefined;
-        await visitor.onVol(entry as unknown as AsyncIterable<Buffer>, size);
-      }
-    }
-    if (volSize === undefined) throw new Error('archive has no volume member');
-    if (!meta) throw new Error('archive has no meta member');
-    return { meta, volSize, metaFirst };
-  })().catch((err: unknown) => { stop(err); throw err; });
+  const entries = (async function* () {
+    for await (const entry of extract) yield { header: entry.header, data: entry as unknown as AsyncIterable<Buffer> };
+  })();
+  const consume = consumeEntries(entries, expect, visitor).catch((err: unknown) => { stop(err); throw err; });
 
   try {
     const [f, c] = await Promise.allSettled([feed, consume]);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import tar from 'tar-stream';
 import { openNewFile, PRIVATE_FILE_MODE } from '../../file-modes.js';
 import { memberNames } from '../meta.js';
 import type { Compressor } from './compressors.js';
 import { publish, sha256Line, tempPathFor, writeFileAtomic } from './atomic.js';
+import { BLOCK, encodeHeader } from './tar-format.js';
+import { pieceLength, type Piece } from '../zero.js';
 
 export interface ArchiveInput {
   exportDir: string;
@@ -14,8 +14,8 @@ export interface ArchiveInput {
   name: string;
   volumeId: string;
   meta: Record<string, unknown>;
-  /** The volume's bytes; exactly `size` of them. */
-  data: AsyncIterable<Buffer>;
+  /** The volume's bytes (holes as lengths); exactly `size` of them. */
+  data: AsyncIterable<Piece>;
   size: number;
   compress: Compressor;
   signal: AbortSignal;
@@ -32,30 +32,44 @@ export interface ArchiveResult {
   sha256: string;
 }
 
-/** Feed the volume and the meta into a tar pack: `.vol` first, then `.meta`, as the original did. */
-async function fillPack(pack: tar.Pack, input: ArchiveInput, signal: AbortSignal): Promise<void> {
+/** The tar stream: `.vol` first, then `.meta`, as the original did; holes stay holes. */
+async function* tarPieces(input: ArchiveInput, signal: AbortSignal): AsyncGenerator<Piece> {
   const names = memberNames(input.volumeId);
   const mtime = new Date();
-  const entry = pack.entry({ name: names.vol, size: input.size, mode: 0o600, mtime, type: 'file' });
-  const written = new Promise<void>((resolve, reject) => {
-    entry.once('finish', () => resolve());
-    entry.once('error', reject);
-    entry.once('close', () => resolve());
-  });
-  written.catch(() => {}); // awaited below unless the data fails first
+  const pad = (n: number) => (n % BLOCK === 0 ? [] : [Buffer.alloc(BLOCK - (n % BLOCK))]);
+  yield encodeHeader({ name: names.vol, size: input.size, mode: 0o600, mtime });
   let count = 0;
-  for await (const chunk of input.data) {
+  for await (const piece of input.data) {
     signal.throwIfAborted();
-    count += chunk.length;
+    count += pieceLength(piece);
     if (count > input.size) throw new Error(`volume data is longer than its size ${input.size}`);
-    if (!entry.write(chunk)) await once(entry as unknown as NodeJS.EventEmitter, 'drain', { signal });
+    yield piece;
   }
   if (count !== input.size) throw new Error(`volume data ended after ${count} of ${input.size} bytes`);
-  (entry as unknown as { end(): void }).end();
-  await written;
+  yield* pad(input.size);
   const meta = Buffer.from(JSON.stringify(input.meta));
-  pack.entry({ name: names.meta, size: meta.length, mode: 0o600, mtime, type: 'file' }, meta);
-  pack.finalize();
+  yield encodeHeader({ name: names.meta, size: meta.length, mode: 0o600, mtime });
+  yield meta;
+  yield* pad(meta.length);
+  yield Buffer.alloc(2 * BLOCK); // end of archive
+}
+
+/** Join small outputs (a hole's member is ~4 KB) into writes of ~1 MiB: a syscall per member would dominate. */
+async function* batched(input: AsyncIterable<Buffer>, size = 1024 * 1024): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let have = 0;
+  const take = () => { const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, have); parts = []; have = 0; return out; };
+  for await (const buf of input) {
+    if (buf.length >= size / 4) {
+      if (have > 0) yield take();
+      yield buf;
+      continue;
+    }
+    parts.push(buf);
+    have += buf.length;
+    if (have >= size) yield take();
+  }
+  if (have > 0) yield take();
 }
 
 /**
@@ -67,27 +81,15 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> 
   const temp = tempPathFor(input.exportDir, input.name, input.tempTag);
   const finalPath = join(input.exportDir, input.name);
   const hash = createHash('sha256');
-  const pack = tar.pack();
   const mode = input.fileMode ?? PRIVATE_FILE_MODE;
   const fh = await openNewFile(temp, mode);
   let fhOpen = true;
-  // stops the producer when the consumer fails (e.g. ENOSPC) and vice versa
-  const local = new AbortController();
-  const stop = (err: unknown) => { if (!local.signal.aborted) local.abort(err); pack.destroy(err as Error); };
-  const onAbort = () => stop(input.signal.reason ?? new Error('aborted'));
-  input.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const producer = fillPack(pack, input, local.signal).catch((err: unknown) => { stop(err); throw err; });
-    const consumer = (async () => {
-      for await (const out of input.compress(pack as AsyncIterable<Buffer>, input.signal)) {
-        hash.update(out);
-        let off = 0;
-        while (off < out.length) off += (await fh.write(out, off, out.length - off)).bytesWritten;
-      }
-    })().catch((err: unknown) => { stop(err); throw err; });
-    const [p, c] = await Promise.allSettled([producer, consumer]);
-    // the first failure is the real reason; the other side then only saw the stop
-    if (p.status === 'rejected' || c.status === 'rejected') throw local.signal.reason;
+    for await (const out of batched(input.compress(tarPieces(input, input.signal), input.signal))) {
+      hash.update(out);
+      let off = 0;
+      while (off < out.length) off += (await fh.write(out, off, out.length - off)).bytesWritten;
+    }
     input.signal.throwIfAborted();
     await fh.sync();
     fhOpen = false;
@@ -98,8 +100,6 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveResult> 
     if (fhOpen) await fh.close().catch(() => {});
     await rm(temp, { force: true });
     throw input.signal.aborted ? (input.signal.reason ?? err) : err;
-  } finally {
-    input.signal.removeEventListener('abort', onAbort);
   }
   const sha256 = hash.digest('hex');
   try {

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BackendConfig } from '../../config/schema.js';
-import { processSink, qcow2Source, rawSource, sparseFileSink } from './io.js';
+import { commandRanges, fileRanges, normalise, piecesOf, qemuImgMap, type Extent } from './extents.js';
+import { processSink, sparseFileSink } from './io.js';
 import { readQcow2Header } from './qcow2.js';
 import { refVars, resolveTemplate } from './template.js';
 import type { Backend, ReadSource, VolumeRef, WriteSink } from './types.js';
@@ -30,11 +31,31 @@ function sibling(volumePath: string, name: unknown): string {
   return join(dirname(volumePath), name);
 }
 
-/** Raw files are read directly; qcow2 chains through qemu-nbd + nbdcopy. */
+/** Holes smaller than this are read as data: for raw files not worth a hole, for qcow2 not worth a helper. */
+const RAW_MIN_HOLE = 1024 * 1024;
+const QCOW2_MIN_HOLE = 32 * 1024 * 1024;
+
+/** One range of a qcow2 chain as raw: a raw driver with offset and size on top of the qcow2 one. */
+function qcow2Range(path: string, e: Extent): string[] {
+  const opts = `driver=raw,offset=${e.offset},size=${e.length},file.driver=qcow2,file.file.driver=file,file.file.filename=${path.replace(/,/g, ',,')}`;
+  return ['nbdcopy', '--', '[', 'qemu-nbd', '-r', '--image-opts', opts, ']', '-'];
+}
+
+/**
+ * Only the data is read: `qemu-img map` says where it is (through a qcow2 backing chain too); raw files
+ * are read directly, qcow2 ranges through qemu-nbd + nbdcopy (qemu-img cannot write to a pipe).
+ */
 async function openImage(path: string, signal: AbortSignal): Promise<ReadSource> {
   const q = await readQcow2Header(path);
-  if (q) return qcow2Source(path, q.virtualSize, signal);
-  return rawSource(path, (await stat(path)).size, signal);
+  if (q) {
+    const extents = normalise(await qemuImgMap(path, 'qcow2', signal), q.virtualSize, QCOW2_MIN_HOLE);
+    const pieces = piecesOf(extents, q.virtualSize, commandRanges((e) => qcow2Range(path, e), signal));
+    return { size: q.virtualSize, pieces, done: Promise.resolve(), close() {} };
+  }
+  const size = (await stat(path)).size;
+  const extents = normalise(await qemuImgMap(path, 'raw', signal), size, RAW_MIN_HOLE);
+  const ranges = fileRanges(path, signal);
+  return { size, pieces: piecesOf(extents, size, ranges.read), done: Promise.resolve(), close: () => { void ranges.close(); } };
 }
 
 /** A file per volume, understanding Cinder's NFS driver layout (raw file, `.info`, qcow2 overlays). */

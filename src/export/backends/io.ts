@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { isAllZero } from '../zero.js';
+import { isAllZero, zeroBytes } from '../zero.js';
 import { spawnArgv, waitDrain } from './process.js';
 import type { ReadSource, WriteSink } from './types.js';
 
@@ -16,14 +16,7 @@ export function rawSource(path: string, size: number, signal: AbortSignal): Read
     : createReadStream(path, { start: 0, end: -1, signal });
   const done = finished(stream);
   done.catch(() => {});
-  return { size, stream, done, close: () => stream.destroy() };
-}
-
-/** Stream a qcow2 chain as raw: qemu-img cannot write to a pipe, nbdcopy can. */
-export function qcow2Source(path: string, size: number, signal: AbortSignal): ReadSource {
-  const p = spawnArgv(['nbdcopy', '--', '[', 'qemu-nbd', '-r', '-f', 'qcow2', path, ']', '-'],
-    { stdin: false, stdout: true }, signal);
-  return { size, stream: p.stdout!, done: p.exited, close: p.kill };
+  return { size, pieces: stream, done, close: () => stream.destroy() };
 }
 
 /** Write sequentially into an existing file or device (every byte, zeros included). */
@@ -78,6 +71,11 @@ function positionalSink(fh: FileHandle, skipZeros: boolean): WriteSink {
       }
       pos += chunk.length;
     },
+    async zeros(length) {
+      // a sparse file was emptied first: its hole already reads as zeros
+      if (!skipZeros) for (const z of zeroBytes(length)) { await writeAll(z, pos); pos += z.length; }
+      else pos += length;
+    },
     async finish() {
       await fh.sync();
       closed = true;
@@ -95,12 +93,14 @@ function positionalSink(fh: FileHandle, skipZeros: boolean): WriteSink {
 export function processSink(argv: string[], signal: AbortSignal): WriteSink {
   const p = spawnArgv(argv, { stdin: true, stdout: false }, signal);
   const stdin = p.child.stdin!;
+  const write = async (chunk: Buffer) => {
+    if (stdin.write(chunk)) return;
+    // a helper that died: its exit status is the better reason than EPIPE
+    await waitDrain(p).catch(async (err) => { await p.exited; throw err; });
+  };
   return {
-    async write(chunk) {
-      if (stdin.write(chunk)) return;
-      // a helper that died: its exit status is the better reason than EPIPE
-      await waitDrain(p).catch(async (err) => { await p.exited; throw err; });
-    },
+    write,
+    async zeros(length) { for (const z of zeroBytes(length)) await write(z); },
     async finish() {
       stdin.end();
       await p.exited;

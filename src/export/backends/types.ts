@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Piece } from '../zero.js';
 
 /** Which bytes a job reads or writes. */
 export interface VolumeRef {
@@ -9,10 +9,10 @@ export interface VolumeRef {
   sizeBytes: number;
 }
 
-/** A volume's bytes as a stream of known length. */
+/** A volume's bytes as a stream of known length; a backend that knows where the holes are yields them as holes. */
 export interface ReadSource {
   size: number;
-  stream: Readable;
+  pieces: AsyncIterable<Piece>;
   /** Resolves when the producer (file or helper process) ended well; rejects with the reason otherwise. */
   done: Promise<void>;
   /** Release everything (kills helper processes); safe to call twice. */
@@ -22,6 +22,8 @@ export interface ReadSource {
 /** Where an imported image is written, sequentially from offset 0. */
 export interface WriteSink {
   write(chunk: Buffer): Promise<void>;
+  /** The next `length` bytes are zeros (a hole in the archive): a sparse file skips them, others write zeros. */
+  zeros(length: number): Promise<void>;
   /** All bytes written: flush to stable storage and release. */
   finish(): Promise<void>;
   /** Give up (after a failure); safe to call after finish. */
