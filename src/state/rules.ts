@@ -61,10 +61,14 @@ export function finishUpdates(job: Pick<Job, 'kind' | 'resourceId' | 'params'>, 
 }
 
 /** What a resource shows: the job holding it (status, progress) over the saved backup_status and override. */
+/** The overlay of a resource the store knows nothing about: one shared object (a rewrite makes its text once). */
+export const NO_OVERLAY: ResourceOverlay = Object.freeze({ backupStatus: null, status: null, progress: null });
+
 export function overlayOf(
   saved: { backupStatus: string; statusOverride: string | null } | undefined,
   active: Pick<Job, 'kind' | 'bytesDone' | 'bytesTotal'> | undefined,
 ): ResourceOverlay {
+  if (!saved && !active) return NO_OVERLAY;
   return {
     backupStatus: saved?.backupStatus ?? null,
     status: active ? activeStatus(active.kind) : (saved?.statusOverride ?? null),

@@ -112,6 +112,15 @@ describe('spliceResources: the overlay on the bytes gives what the parsed path g
     expect(await spliced('volume', '{"volumes": [{}, {"id": "a"}]}', context())).toBe('{"volumes": [{}, {"id": "a", "wrs-volume:backup_status": null}]}');
   });
 
+  it('volumes sharing one overlay object each get it right, with and without a status member of their own', async () => {
+    const shared: ResourceOverlay = { backupStatus: 'Export started', status: 'exporting', progress: '5%' };
+    const ctx = context({ 'volume:a': shared, 'volume:b': shared, 'volume:c': shared, 'volume:d': shared });
+    const text = cinderJson({ volumes: [{ id: 'a', status: 'available' }, { id: 'b' }, { id: 'c', status: 'in-use' }, { id: 'd' }, { id: 'e' }] });
+    const out = await spliced('volume', text, ctx);
+    expect(JSON.stringify(JSON.parse(out!))).toBe(await parsedPath('volume', text, ctx));
+    expect(JSON.parse(out!).volumes.map((v: { status?: string }) => v.status)).toEqual(['exporting', 'exporting', 'exporting', 'exporting', undefined]);
+  });
+
   it('matches the parsed path on 300 random answers (awkward strings, nesting, key order, formatting)', async () => {
     const rand = prng(20261127);
     for (let n = 0; n < 300; n++) {

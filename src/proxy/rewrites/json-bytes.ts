@@ -119,10 +119,13 @@ export function scanResources(b: Uint8Array, names: ResourceNames, visitor: Reso
     if (depth === 0 && c !== LBRACE) fail(i, 'object expected');
     if (c === QUOTE) {
       const s = i;
-      for (i++; i < n; i++) {
-        const d = b[i];
-        if (d === QUOTE) break;
-        if (d === BACKSLASH) i++;
+      // the closing quote: found natively (memchr), then checked for an odd run of backslashes before it
+      for (;;) {
+        i = b.indexOf(QUOTE, i + 1);
+        if (i === -1) { i = n; break; }
+        let k = i - 1;
+        while (b[k] === BACKSLASH) k--;
+        if (((i - 1 - k) & 1) === 0) break;
       }
       if (i >= n) fail(s, 'unterminated string');
       if (state === KEY || state === KEY_OR_CLOSE) {
@@ -208,11 +211,11 @@ export function keyIs(b: Uint8Array, m: Member, name: string): boolean {
 
 /** The text of a string token (quotes included in the range). */
 export function decodeString(b: Uint8Array, start: number, end: number): string {
-  const raw = Buffer.from(b.buffer, b.byteOffset + start, end - start);
   for (let k = start; k < end; k++) {
-    if (b[k] === BACKSLASH) return JSON.parse(raw.toString('utf8')) as string;
+    if (b[k] === BACKSLASH) return JSON.parse(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8')) as string;
   }
-  return raw.toString('utf8', 1, raw.length - 1);
+  // a view, not a copy: Buffer.from over the same memory
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', start + 1, end - 1);
 }
 
 export function isStringAt(b: Uint8Array, i: number): boolean {

@@ -1,6 +1,7 @@
 import { JSONPath } from 'jsonpath-plus';
 import { cinderJson } from '../../cinder/json.js';
 import type { ResourceOverlay, ResourceType } from '../../state/types.js';
+import { NO_OVERLAY } from '../../state/rules.js';
 import { decodeString, isStringAt, JsonBytesError, keyIs, scanResources, type ResourceVisitor } from './json-bytes.js';
 import { isObject, type Rewrite, type RewriteContext } from './types.js';
 
@@ -65,13 +66,12 @@ function withOverlay(type: ResourceType, resource: unknown, overlays: Map<string
   return out;
 }
 
-const NO_OVERLAY: ResourceOverlay = { backupStatus: null, status: null, progress: null };
 
 /** What the scan found in one resource object: where its edits go. */
 interface Found { id: string; statusAt: [number, number] | undefined; members: number; lastEnd: number }
 
 /** Replace bytes [at, end) with text. */
-interface Edit { at: number; end: number; text: string }
+interface Edit { at: number; end: number; text: Buffer; separated?: boolean }
 
 /** The answer is valid JSON but a shape the splice would not treat exactly as overlayResources does. */
 class NotExact extends Error {}
@@ -88,15 +88,23 @@ export async function spliceResources(type: ResourceType, bytes: Buffer, ctx: Re
   if (found === undefined) return undefined;
   if (found.length === 0) return bytes;
   const overlays = await ctx.overlays(type, found.map((f) => f.id));
+  // most resources of a long list share one overlay object (none, or the same cached one): its text is made once
+  const appendedText = new Map<ResourceOverlay, Buffer>();
   const edits: Edit[] = [];
   for (const f of found) {
-    const { status, added } = overlayMembers(type, overlays.get(f.id) ?? NO_OVERLAY, ctx);
-    const appended = added.map(([key, value]) => `${cinderJson(key)}: ${cinderJson(value)}`);
-    if (status !== null) {
-      if (f.statusAt) edits.push({ at: f.statusAt[0], end: f.statusAt[1], text: cinderJson(status) });
-      else appended.unshift(`"status": ${cinderJson(status)}`);
+    const overlay = overlays.get(f.id) ?? NO_OVERLAY;
+    const { status, added } = overlayMembers(type, overlay, ctx);
+    if (status !== null && f.statusAt) edits.push({ at: f.statusAt[0], end: f.statusAt[1], text: Buffer.from(cinderJson(status)) });
+    // the text depends on whether the resource has a status member of its own: only that common case is kept
+    const cacheable = status === null || f.statusAt !== undefined;
+    let text = cacheable ? appendedText.get(overlay) : undefined;
+    if (text === undefined) {
+      const appended = added.map(([key, value]) => `${cinderJson(key)}: ${cinderJson(value)}`);
+      if (status !== null && !f.statusAt) appended.unshift(`"status": ${cinderJson(status)}`);
+      text = Buffer.from(appended.join(', '));
+      if (cacheable) appendedText.set(overlay, text);
     }
-    if (appended.length) edits.push({ at: f.lastEnd, end: f.lastEnd, text: (f.members > 0 ? ', ' : '') + appended.join(', ') });
+    if (text.length) edits.push({ at: f.lastEnd, end: f.lastEnd, text, separated: f.members > 0 });
   }
   return applyEdits(bytes, edits);
 }
@@ -156,18 +164,21 @@ function scanForSplice(type: ResourceType, bytes: Buffer): Found[] | undefined {
   return out;
 }
 
+const SEPARATOR = Buffer.from(', ');
+
 function applyEdits(bytes: Buffer, edits: Edit[]): Buffer {
   if (edits.length === 0) return bytes;
   // the edits are in byte order: one pass made them, each resource's status edit before its additions
   // one output buffer, filled by copies: a Buffer per slice and per insert cost more than the scan
   let size = bytes.length;
-  for (const e of edits) size += Buffer.byteLength(e.text, 'utf8') - (e.end - e.at);
+  for (const e of edits) size += e.text.length + (e.separated ? SEPARATOR.length : 0) - (e.end - e.at);
   const out = Buffer.allocUnsafe(size);
   let from = 0;
   let to = 0;
   for (const e of edits) {
     to += bytes.copy(out, to, from, e.at);
-    to += out.write(e.text, to, 'utf8');
+    if (e.separated) to += SEPARATOR.copy(out, to);
+    to += e.text.copy(out, to);
     from = e.end;
   }
   bytes.copy(out, to, from);
