@@ -116,17 +116,21 @@ export function targetParser(projectIdPattern: string) {
     const effective = override ? override.toUpperCase() : requested;
     const methodFromBody = override === undefined && requested === 'POST' && isFormPost(contentType);
 
-    const path = decodePath(rawPath).replace(/\/{2,}/g, '/');
-    const base = { method: effective, methodFromBody, rawPath };
+    const decoded = decodePath(rawPath);
+    const path = decoded.includes('//') ? decoded.replace(/\/{2,}/g, '/') : decoded;
     const version = path === '/v2' || path.startsWith('/v2/') ? 'v2' : path === '/v3' || path.startsWith('/v3/') ? 'v3' : null;
-    if (version === null) return { ...base, version, project: null, rest: [], versionDocument: path === '/' };
+    // every target is built by this one literal: objects of one shape keep the code that reads them fast
+    const made = (project: string | null, rest: string[], versionDocument: boolean): CinderTarget => ({
+      method: effective, methodFromBody, rawPath, version, project, rest, versionDocument,
+    });
+    if (version === null) return made(null, [], path === '/');
     const remainder = path.slice(3);
-    if (remainder === '' || remainder === '/') return { ...base, version, project: null, rest: [], versionDocument: true };
+    if (remainder === '' || remainder === '/') return made(null, [], true);
     const segments = remainder.slice(1).split('/');
     const last = segments[segments.length - 1]!;
     if (last.length > FORMAT_SUFFIX.length && last.endsWith(FORMAT_SUFFIX)) segments[segments.length - 1] = last.slice(0, -FORMAT_SUFFIX.length);
     const project = projectId.test(segments[0]!) ? segments[0]! : null;
-    return { ...base, version, project, rest: project === null ? segments : segments.slice(1), versionDocument: false };
+    return made(project, project === null ? segments : segments.slice(1), false);
   };
 }
 

@@ -18,6 +18,8 @@ export interface UpstreamCall {
 /** The options web() hands the pass: http-proxy-3's own (target, agent) plus the call. */
 export interface LeanPassOptions {
   target: URL;
+  /** target's host name as the resolver takes it (an IPv6 address without its brackets). */
+  hostname: string;
   agent: http.Agent;
   upstream: UpstreamCall;
 }
@@ -38,8 +40,7 @@ export function leanStream(req: IncomingMessage, res: ServerResponse, options: L
   const server = proxyServer as unknown as EventEmitter;
   const { target, upstream } = options;
   const proxyReq = (target.protocol === 'https:' ? https : http).request({
-    // a URL keeps an IPv6 address in brackets; the resolver wants it bare
-    protocol: target.protocol, hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'), port: target.port, method: req.method, path: upstream.path,
+    protocol: target.protocol, hostname: options.hostname, port: target.port, method: req.method, path: upstream.path,
     headers: upstream.headers, agent: options.agent,
   });
   server.emit('proxyReq', proxyReq, req, res, options);

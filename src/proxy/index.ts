@@ -76,8 +76,10 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   const debugging = deps.logger.isLevelEnabled('debug');
   const proxy = new ProxyServer({ agent, xfwd: false, selfHandleResponse: true });
   installLeanPass(proxy);
+  // a URL keeps an IPv6 address in brackets; the resolver wants it bare
+  const hostname = base.hostname.replace(/^\[(.*)\]$/, '$1');
   const send = (req: IncomingMessage, res: ServerResponse, call: UpstreamCall) => {
-    const options: LeanPassOptions = { target: base, agent, upstream: call };
+    const options: LeanPassOptions = { target: base, hostname, agent, upstream: call };
     proxy.web(req, res, options as unknown as ServerOptions, onError);
   };
 

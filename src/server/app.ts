@@ -63,11 +63,17 @@ export function createApp(deps: AppDeps): ProxyApp {
     const route = target && classify(target);
     logCompletion(req, res, ctx, (status) => metrics.countRequest(route?.kind ?? 'ops', status));
     if (!target || !route) { app(req, res); return; }
-    handle(deps, metrics, req, res, target, route, ctx).catch((err: unknown) => {
+    const fail = (err: unknown) => {
       if (res.destroyed) { ctx.logger.info({ err: (err as Error).message }, 'client went away'); return; }
       const rejected = err instanceof BodyRejected;
       sendError(res, ctx, rejected ? err.fault : err, rejected);
-    });
+    };
+    // most requests are plain forwards: no promise for them
+    if (route.kind === 'forward' || route.kind === 'harmless-update') {
+      try { forwarding(deps, metrics, req, res, target, route, ctx)(); } catch (err) { fail(err); }
+      return;
+    }
+    handle(deps, metrics, req, res, target, route, ctx).catch(fail);
   };
 
   app.get('/healthz', (req, res) => { sendJson(res, ctxOf(req), 200, { status: 'ok' }); });
@@ -101,15 +107,7 @@ async function handle(
   ctx: RequestContext,
 ): Promise<void> {
   const { config } = deps;
-  const injectBackupStatus = !config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
-  const forward = (body?: Buffer, statusReset?: ForwardOptions['statusReset']) => {
-    const sent = performance.now();
-    deps.forwarder.forward(req, res, {
-      requestId: ctx.requestId, log: ctx, target, injectBackupStatus, ...(body ? { body } : {}),
-      ...(statusReset ? { statusReset } : {}),
-      onUpstreamStatus() { metrics.upstreamLatency(route.kind, (performance.now() - sent) / 1000); },
-    });
-  };
+  const forward = forwarding(deps, metrics, req, res, target, route, ctx);
   const caller: CallerContext = { headers: req.headers, requestId: ctx.requestId };
   const id = route.id ?? '';
 
@@ -161,6 +159,22 @@ async function handle(
   const check = BODY_CHECKS[route.kind];
   if (body && check) await refuseIfHeld(deps, route.projectId, caller, check(body, req));
   forward(raw);
+}
+
+/** The request sent on upstream (with `body` instead of the request stream when one was read). */
+function forwarding(
+  deps: AppDeps, metrics: Metrics, req: IncomingMessage, res: ServerResponse, target: CinderTarget, route: RouteMatch,
+  ctx: RequestContext,
+): (body?: Buffer, statusReset?: ForwardOptions['statusReset']) => void {
+  return (body, statusReset) => {
+    const sent = performance.now();
+    const injectBackupStatus = !deps.config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
+    deps.forwarder.forward(req, res, {
+      requestId: ctx.requestId, log: ctx, target, injectBackupStatus, ...(body ? { body } : {}),
+      ...(statusReset ? { statusReset } : {}),
+      onUpstreamStatus() { metrics.upstreamLatency(route.kind, (performance.now() - sent) / 1000); },
+    });
+  };
 }
 
 /** Calls whose body names the volume they would read or write. */

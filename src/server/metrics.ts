@@ -60,10 +60,22 @@ export function createMetrics(store: Pick<StateStore, 'listJobs'>): Metrics {
     name: 'stx_proxy_store_errors_total', help: 'State store calls that failed, by operation',
     labelNames: ['op'] as const, registers,
   });
+  // the labelled series of the per-request metrics, looked up once: prom-client hashes the labels on every call otherwise
+  const requestSeries = new Map<string, Counter.Internal>();
+  const upstreamSeries = new Map<string, Histogram.Internal<'route'>>();
   return {
     registry,
-    countRequest: (route, status) => requests.inc({ route, status: String(status) }),
-    upstreamLatency: (route, seconds) => upstream.observe({ route }, seconds),
+    countRequest(route, status) {
+      const key = `${route} ${status}`;
+      let series = requestSeries.get(key);
+      if (!series) requestSeries.set(key, series = requests.labels({ route, status: String(status) }));
+      series.inc();
+    },
+    upstreamLatency(route, seconds) {
+      let series = upstreamSeries.get(route);
+      if (!series) upstreamSeries.set(route, series = upstream.labels({ route }));
+      series.observe(seconds);
+    },
     storeError: (op) => storeErrors.inc({ op }),
     engine: {
       jobFinished({ kind, outcome, seconds, errorCode }) {

@@ -39,11 +39,11 @@ export function contextOf(req: IncomingMessage): RequestContext {
 export function logCompletion(
   req: IncomingMessage, res: ServerResponse, ctx: RequestContext, onDone: (status: number) => void,
 ): void {
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   res.once('close', () => {
     onDone(res.statusCode);
     if (!ctx.logsRequests) return;
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const ms = performance.now() - started;
     ctx.logger.info({ method: req.method, url: req.url, status: res.statusCode, ms: Math.round(ms * 10) / 10,
       aborted: !res.writableFinished }, 'request');
   });
