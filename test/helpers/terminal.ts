@@ -48,7 +48,15 @@ export async function inTerminal(argv: string[], opts: TerminalOptions): Promise
   const tmux = (...args: string[]) => exec('tmux', ['-S', socket, ...args], { env }).then((r) => r.stdout);
   await exec('tmux', ['-S', socket, '-f', conf, 'new-session', '-d', '-s', 't', '-x', String(opts.width ?? 200),
     '-y', String(opts.height ?? 40), '-c', opts.cwd, '--', ...argv], { env });
-  onTestFinished(() => tmux('kill-server').then(() => undefined, () => undefined));
+  const [server, pane] = (await tmux('display-message', '-p', '-t', 't', '#{pid} #{pane_pid}')).trim().split(' ').map(Number);
+  // by pid, not by socket: the socket may be gone with the test's directory by then; a command still
+  // running (its pane not dead, so the pid is still its) is killed too, not left to tmux's SIGHUP
+  onTestFinished(async () => {
+    const running = await tmux('display-message', '-p', '-t', 't', '#{pane_dead}').then((o) => o.trim() !== '1', () => true);
+    const kill = (pid: number, signal: NodeJS.Signals) => { try { process.kill(pid, signal); } catch { /* already gone */ } };
+    if (running) kill(pane!, 'SIGKILL');
+    kill(server!, 'SIGTERM');
+  });
   const screen = async () => (await tmux('capture-pane', '-p', '-S', '-', '-t', 't')).split('\n').map((l) => l.trimEnd());
   return {
     screen,
