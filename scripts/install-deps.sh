@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests and the engine use (haproxy: the e2e test of two replicas behind a load balancer;
+# tmux: the tests that run the CLI and the proxy on a real terminal, test/cli/terminal.test.ts;
 # --bench: also what `npm run bench` compares against).
 # Idempotent: installs only what is missing.
 set -euo pipefail
-PKGS="qemu-utils libnbd-bin zstd tar gzip coreutils util-linux e2fsprogs docker-compose haproxy"
+PKGS="qemu-utils libnbd-bin zstd tar gzip coreutils util-linux e2fsprogs docker-compose haproxy tmux"
 [ "${1:-}" = --bench ] && PKGS="$PKGS wrk nginx-light time"
 missing=""
 for p in $PKGS; do

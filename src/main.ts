@@ -70,7 +70,7 @@ export async function startProxy(config: Config, logger: Logger): Promise<Runnin
   let draining = false;
   try {
     await engine.recover();
-    admin = await listenAdmin(createAdminHandler({ store: adminStore, retention, logger }),
+    admin = await listenAdmin(createAdminHandler({ store: adminStore, retention, sharedState: isSharedState(config), logger }),
       { socketPath: adminSocketPath(config), tcp: config.admin.listen, logger });
     stopSweep = retention.startSweep();
     try {

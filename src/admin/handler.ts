@@ -16,6 +16,8 @@ export interface AdminStore {
 export interface AdminDeps {
   store: AdminStore;
   retention: Pick<Retention, 'apply'>;
+  /** Replicas share the store (`state.url`): the views name each job's owner replica. */
+  sharedState: boolean;
   logger: Logger;
   now?: () => Date;
 }
@@ -49,7 +51,7 @@ function limitOf(url: URL): number {
 export function createAdminHandler(deps: AdminDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const log = deps.logger.child({ module: 'admin' });
   const now = deps.now ?? (() => new Date());
-  const view = (job: Job) => jobView(job, now());
+  const view = (job: Job) => jobView(job, now(), deps.sharedState);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');

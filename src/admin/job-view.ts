@@ -20,11 +20,12 @@ export interface JobView {
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
-  /** The replica that runs it (several replicas on one database); null for the embedded store. */
+  /** The replica that runs (or ran) it when replicas share a database (`state.url`); null for the embedded store. */
   owner: string | null;
 }
 
-export function jobView(job: Job, now: Date): JobView {
+/** `shared`: the store is a database replicas share, so which of them owns a job is worth saying. */
+export function jobView(job: Job, now: Date, shared: boolean): JobView {
   const percent = job.bytesTotal > 0 ? Math.min(100, Math.floor((job.bytesDone * 1000) / job.bytesTotal) / 10) : 0;
   const end = job.finishedAt ? Date.parse(job.finishedAt) : now.getTime();
   const elapsed = job.startedAt ? (end - Date.parse(job.startedAt)) / 1000 : 0;
@@ -35,6 +36,6 @@ export function jobView(job: Job, now: Date): JobView {
     id: job.id, kind: job.kind, state: job.state, volumeId: job.params.volumeId, snapshotId: job.params.snapshotId ?? null,
     fileName: job.fileName ?? job.params.fileName ?? null, bytesDone: job.bytesDone, bytesTotal: job.bytesTotal, percent,
     bytesPerSec, etaSeconds, createdAt: job.createdAt, startedAt: job.startedAt, finishedAt: job.finishedAt, error: job.error,
-    owner: (job as Job & { owner?: string | null }).owner ?? null,
+    owner: shared ? job.owner : null,
   };
 }

@@ -33,13 +33,14 @@ function resource(j: JobView): string {
   return j.snapshotId ? `snapshot ${j.snapshotId}` : `volume ${j.volumeId}`;
 }
 
-function severalOwners(jobs: JobView[]): boolean {
-  return new Set(jobs.map((j) => j.owner).filter((o) => o !== null)).size > 1;
+/** The proxy names owners only where replicas share the database: then the owner is shown. */
+function withOwners(jobs: JobView[]): boolean {
+  return jobs.some((j) => j.owner !== null);
 }
 
 export function jobsTable(jobs: JobView[]): string {
   if (jobs.length === 0) return 'no jobs\n';
-  const owners = severalOwners(jobs);
+  const owners = withOwners(jobs);
   const header = ['ID', 'KIND', 'RESOURCE', 'STATE', 'PROGRESS', 'MB/S', 'ETA', 'STARTED', ...(owners ? ['OWNER'] : [])];
   const rows = jobs.map((j) => [j.id, j.kind, resource(j), j.state, `${j.percent.toFixed(1)}%`, mbPerSec(j.bytesPerSec),
     duration(j.etaSeconds), when(j.startedAt), ...(owners ? [j.owner ?? '-'] : [])]);
@@ -73,7 +74,7 @@ async function watch(target: AdminTarget, opts: JobsOptions): Promise<void> {
       const ended = await Promise.all([...shown.keys()].filter((id) => !ids.has(id)).map((id) =>
         adminRequest<{ job: JobView }>(target, 'GET', `/v1/jobs/${id}`).then((a) => a.job, () => undefined)));
       const jobs = [...now, ...ended.filter((j): j is JobView => j !== undefined)];
-      const owners = severalOwners(jobs);
+      const owners = withOwners(jobs);
       for (const j of jobs) {
         const key = `${j.state} ${j.percent}`;
         const entry = shown.get(j.id) ?? { last: '' };

@@ -113,7 +113,7 @@ describe('jobs and cancel (the real CLI)', () => {
     expect((await action(proxy, { 'wrs-volume:os-volume_export': null })).status).toBe(202);
 
     const first = await movedPast(proxy, 0);
-    expect(first).toMatchObject({ kind: 'volume-export', state: 'running', volumeId: VOLUME_ID, bytesTotal: 1024 * MiB });
+    expect(first).toMatchObject({ kind: 'volume-export', state: 'running', volumeId: VOLUME_ID, bytesTotal: 1024 * MiB, owner: null });
     const second = await movedPast(proxy, first.bytesDone);
     expect(second.percent).toBeGreaterThan(first.percent);
     expect(second.bytesPerSec).toBeGreaterThan(0);
