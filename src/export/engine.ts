@@ -81,7 +81,8 @@ export function createEngine(deps: EngineDeps): Engine {
         const failure = failureOf(cause, 'backendFailed');
         await finishFailed(job, failure);
         observer.jobFinished({ kind: job.kind, outcome: 'failed', seconds: seconds(), errorCode: failure.code });
-        jlog.warn({ err, reason: failure.message, code: failure.code }, 'job failed');
+        // an aborted job's own error (and its stack) is what the abort broke, not why it failed
+        jlog.warn({ ...(controller.signal.aborted ? {} : { err }), reason: failure.message, code: failure.code }, 'job failed');
       },
     ).catch((err: unknown) => { jlog.error({ err }, 'could not record job outcome'); })
       .finally(() => { watchdog.stop(); lease.stop(); running.delete(job.id); void pull(); });
