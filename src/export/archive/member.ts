@@ -44,6 +44,30 @@ export function frameMember(gz: Buffer, zero: boolean): [Buffer, Buffer] {
   return [header(body.length, zero, gz[8]!), body];
 }
 
+/** Deflate's stored blocks hold at most this many bytes each (RFC 1951 3.2.4). */
+const STORED_BLOCK = 65535;
+
+/**
+ * One of our members holding `data` uncompressed (deflate stored blocks), for data that does not compress:
+ * zlib's level 0 goes through its compressor and costs ~4x this copy and CRC-32. Any inflater reads it.
+ */
+export function storedMember(data: Buffer): [Buffer, Buffer] {
+  const blocks = Math.max(1, Math.ceil(data.length / STORED_BLOCK));
+  const body = Buffer.allocUnsafe(blocks * 5 + data.length + 8);
+  let at = 0;
+  for (let b = 0; b < blocks; b++) {
+    const start = b * STORED_BLOCK;
+    const len = Math.min(STORED_BLOCK, data.length - start);
+    body[at] = b === blocks - 1 ? 1 : 0; // BFINAL on the last, BTYPE 00 (stored)
+    body.writeUInt16LE(len, at + 1);
+    body.writeUInt16LE(~len & 0xffff, at + 3);
+    at += 5 + data.copy(body, at + 5, start, start + len);
+  }
+  body.writeUInt32LE(crc32(data), at);
+  body.writeUInt32LE(data.length % 2 ** 32, at + 4);
+  return [header(body.length, false, 0), body];
+}
+
 const zeroMembers = new Map<number, Buffer>();
 
 /**
