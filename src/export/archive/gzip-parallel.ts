@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { isAllZero, isHole, pieceLength, zeroBytes, type Piece } from '../zero.js';
+import { giveBack } from '../buffer-pool.js';
 import { frameMember, storedMember, zeroMember } from './member.js';
 
 const gzipAsync = promisify(gzip);
@@ -72,6 +73,15 @@ export function parallelGzip(opts: ParallelGzipOptions): (input: AsyncIterable<P
   const inFlight = opts.inFlight ?? availableParallelism() + 1;
 
   async function member(parts: Piece[]): Promise<Buffer[]> {
+    try {
+      return await compressMember(parts);
+    } finally {
+      // the input is no longer read (zlib is done with it, a stored member holds a copy): its buffers may be reused
+      for (const p of parts) if (!isHole(p)) giveBack(p);
+    }
+  }
+
+  async function compressMember(parts: Piece[]): Promise<Buffer[]> {
     // holes (and blocks read as zeros) are the one member made once: neither read nor compressed again
     if (allZero(parts)) return [zeroMember(parts.reduce((n, p) => n + pieceLength(p), 0))];
     const chunk = materialise(parts);

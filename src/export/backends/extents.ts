@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { BufferPool } from '../buffer-pool.js';
 import type { Piece } from '../zero.js';
 import { spawnArgv } from './process.js';
 
@@ -90,11 +91,13 @@ export async function* piecesOf(extents: Extent[], size: number, read: (e: Exten
 export function fileRanges(path: string, signal: AbortSignal): { read(e: Extent): AsyncIterable<Buffer>; close(): Promise<void> } {
   const fhP = open(path, 'r');
   fhP.catch(() => {});
+  // the compressor gives each block back once it is done with it: a few buffers serve the whole volume
+  const pool = new BufferPool(READ_BLOCK, 8);
   return {
     async *read(e) {
       const fh = await fhP;
       const readAt = async (pos: number, len: number) => {
-        const buf = Buffer.allocUnsafe(len);
+        const buf = pool.take(len);
         let off = 0;
         while (off < len) {
           const { bytesRead } = await fh.read(buf, off, len - off, pos + off);
