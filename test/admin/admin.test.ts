@@ -2,8 +2,7 @@
 import { tempTag } from '../../src/export/archive/atomic.js';
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -16,13 +15,12 @@ import { CLI, runCli } from '../helpers/cli.js';
 import { FakeCinder, PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
 import { makeVolumeFile, meta, MiB, sh } from '../export/helpers.js';
+import { testDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 let fake: FakeCinder;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stx-admin-'));
-  const made = dir;
-  onTestFinished(() => rm(made, { recursive: true, force: true }));
+  dir = await testDir('stx-admin-');
   await mkdir(join(dir, 'exports'));
   await mkdir(join(dir, 'vols'));
   fake = await new FakeCinder().start();

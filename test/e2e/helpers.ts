@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { fatal, waitFor as waitForState } from '../helpers/wait.js';
 
 export const E = inject('e2e');
 export const P = E.projectId;
@@ -67,21 +68,9 @@ export function show(a: Answer): string {
   return `HTTP ${a.status} ${a.text.slice(0, 600)}`;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) { last = err; if ((err as { fatal?: boolean }).fatal) throw err; }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
-function fatal(msg: string): Error {
-  return Object.assign(new Error(msg), { fatal: true });
+/** waitFor with the patience Cinder needs (volumes take their time to become available). */
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
+  return waitForState(what, probe, timeoutMs, 300);
 }
 
 /** Wait until Cinder itself reports the volume in one of `states` (asked directly, not via the proxy). */

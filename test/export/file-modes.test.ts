@@ -5,8 +5,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
 import { startProxy } from '../../src/main.js';
 import { FakeCinder } from '../helpers/fake-cinder.js';
-import { harness, makeVolumeFile, meta, MiB, newId, recordJob, runJob, waitFinished, type Harness } from './helpers.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { harness, makeVolumeFile, meta, MiB, newId, recordJob, runJob, waitFinished, waitForJob, type Harness } from './helpers.js';
 
 let h: Harness | undefined;
 let umask: number;
@@ -54,11 +53,9 @@ describe('modes of what the engine writes', () => {
     await makeVolumeFile(join(h.volDir, `volume-${id}`), 64 * MiB, [[0, 64 * MiB]]);
     const job = await recordJob(h.store, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: 64 / 1024 });
     h.engine.submit(job);
-    let temp: string[] = [];
-    while (temp.length === 0) {
-      temp = await readdir(join(h.exportDir, 'temp')).catch(() => []);
-      if (temp.length === 0) await sleep(10); // polling for the state "temp file exists"
-    }
+    // bytes have moved only once the archive's temp file is open (the writer opens it before pulling data)
+    await waitForJob(h.store, job.id, (j) => j.bytesDone > 0);
+    const temp = await readdir(join(h.exportDir, 'temp'));
     expect(temp).toEqual([expect.stringMatching(/\.part$/)]);
     expect(await modeOf(join(h.exportDir, 'temp', temp[0]!))).toBe(0o600);
     await h.engine.shutdown(0);

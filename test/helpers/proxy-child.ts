@@ -3,11 +3,11 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, writeProxyConfig } from '../e2e/proxy-process.js';
 import { makeVolumeFile, MiB } from '../export/helpers.js';
 import { FakeCinder, PROJECT, TOKEN, VOLUME_ID } from './fake-cinder.js';
 import { jsonHeaders, request } from './http.js';
+import { waitFor } from './wait.js';
 
 export interface ChildWorld {
   dir: string;
@@ -46,16 +46,7 @@ export async function childWorld(engine: Record<string, unknown> = {}, bytesPerS
   };
 }
 
-/** Poll until `probe` gives a value (waiting for a state, not for a time). */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+export { waitFor } from './wait.js';
 
 /** Ask the proxy to export the fixture volume; resolves once the archive's temp file exists. */
 export async function exportRunning(url: string, exportDir: string): Promise<string> {

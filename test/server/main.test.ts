@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -13,14 +12,13 @@ import { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import { FakeCinder, PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { request } from '../helpers/http.js';
 import { captureLogger } from '../helpers/servers.js';
+import { testDir } from '../helpers/temp-dir.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let dir: string;
 let fake: FakeCinder;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stx-main-'));
-  const made = dir;
-  onTestFinished(() => rm(made, { recursive: true, force: true }));
+  dir = await testDir('stx-main-');
   fake = await new FakeCinder().start();
 });
 

@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -9,13 +8,12 @@ import { observeStoreErrors } from '../../src/state/observed-store.js';
 import { makeVolumeFile, MiB } from '../export/helpers.js';
 import { FakeCinder, PROJECT, TOKEN, VOLUME_ID } from '../helpers/fake-cinder.js';
 import { jsonHeaders, request } from '../helpers/http.js';
+import { testDir } from '../helpers/temp-dir.js';
 
 let dir: string;
 let fake: FakeCinder;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'stx-metrics-'));
-  const made = dir;
-  onTestFinished(() => rm(made, { recursive: true, force: true }));
+  dir = await testDir('stx-metrics-');
   await mkdir(join(dir, 'vols'));
   fake = await new FakeCinder().start();
 });
