@@ -10,7 +10,7 @@
  * - Routes takes the method from `_method` in the query string (the last value; `GET ...?_method=DELETE`
  *   deletes), or, for a form-encoded POST without one, from the form body;
  * - a trailing slash matches no route.
- * It reads the target the forwarder sends (src/cinder/path.ts upstreamPath: dot segments resolved), not the
+ * It reads the target the forwarder sends (`sent`, made by upstreamPath: dot segments resolved), not the
  * caller's bytes: Cinder itself resolves no dot segment, but it never sees one.
  */
 
@@ -21,7 +21,9 @@ export interface CinderTarget {
   method: string;
   /** A form-encoded POST: Cinder may take the method from the body, which the proxy does not read. */
   methodFromBody: boolean;
-  /** The path as sent upstream (dot segments resolved as the forwarder's URL handling does), query removed, not decoded. */
+  /** The path and query the forwarder sends (below the upstream's own mount path): upstreamPath of the caller's target. */
+  sent: string;
+  /** `sent` without its query, not decoded. */
   rawPath: string;
   /** Null outside /v2 and /v3. */
   version: ApiVersion | null;
@@ -121,7 +123,7 @@ export function targetParser(projectIdPattern: string) {
     const version = path === '/v2' || path.startsWith('/v2/') ? 'v2' : path === '/v3' || path.startsWith('/v3/') ? 'v3' : null;
     // every target is built by this one literal: objects of one shape keep the code that reads them fast
     const made = (project: string | null, rest: string[], versionDocument: boolean): CinderTarget => ({
-      method: effective, methodFromBody, rawPath, version, project, rest, versionDocument,
+      method: effective, methodFromBody, sent: target, rawPath, version, project, rest, versionDocument,
     });
     if (version === null) return made(null, [], path === '/');
     const remainder = path.slice(3);

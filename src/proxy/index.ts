@@ -11,7 +11,7 @@ import { smallRequest } from '../cinder/request.js';
 import type { UpstreamVersions } from '../cinder/versions.js';
 import type { ForwardOptions, Forwarder } from './contract.js';
 import { outgoingHeaders, publicOrigin } from './headers.js';
-import { decodePath, encodeSegment, upstreamPath, upstreamTarget, type CinderTarget } from '../cinder/path.js';
+import { decodePath, encodeSegment, type CinderTarget } from '../cinder/path.js';
 import { sendAnswer } from './answer.js';
 import { postAnswerEffect } from './effects.js';
 import { sendFault } from './respond.js';
@@ -143,7 +143,6 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   }
 
   function start(req: IncomingMessage, res: ServerResponse, options: ForwardOptions, translated: boolean, v2ByTranslation: boolean): void {
-    const url = upstreamTarget(req.url);
     const { target } = options;
     const origin = publicOrigin(req, base.host);
     const ctx: RewriteContext = {
@@ -152,9 +151,10 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
       extensions: deps.extensions, publicBase: `${origin.proto}://${origin.host}`,
     };
     const rewrites = selectRewrites(ctx, deps.rewrites);
-    const upstream = upstreamPath(prefix, translated ? asV3(url, target) : url);
+    // the target the route table read, under the upstream's mount path: a dot segment cannot climb out of it
+    const upstream = prefix + (translated ? asV3(target) : target.sent);
     if (debugging) {
-      options.log.logger.child({ module: 'proxy' }).debug({ method: req.method, url, upstream, translated,
+      options.log.logger.child({ module: 'proxy' }).debug({ method: req.method, url: req.url, upstream, translated,
         rewrites: rewrites.map((r) => r.name) }, 'forwarding');
     }
     const call: UpstreamCall = {
@@ -211,10 +211,11 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
 
 /**
  * A /v2 target as the v3 one Cinder reads the same way. The literal `/v2` prefix is swapped in place (the rest
- * is sent as the caller wrote it); any other spelling of it (`//v2`, `/%762`) is sent in its decoded form,
+ * is sent as the route table read it); any other spelling of it (`//v2`, `/%762`) is sent in its decoded form,
  * segment by segment encoded again.
  */
-function asV3(url: string, target: CinderTarget): string {
+function asV3(target: CinderTarget): string {
+  const url = target.sent;
   if (/^\/v2(?=\/|$|\?)/.test(url)) return `/v3${url.slice(3)}`;
   const q = url.indexOf('?');
   const segments = decodePath(target.rawPath).replace(/\/{2,}/g, '/').split('/').slice(2);

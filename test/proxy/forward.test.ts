@@ -152,4 +152,19 @@ describe('forwarding', () => {
     expect((await request(`${proxy.url}/v3/${P}/types?a=b`)).status).toBe(200);
     expect(cinder.requests[0]!.url).toBe(`/volume/v3/${P}/types?a=b`);
   });
+
+  it('sends what the route table read: dot segments resolved below the mount path, never out of it', async () => {
+    const cinder = await startFakeCinder({ [`GET /volume/v3/${P}/types`]: 'types-list' });
+    const proxy = await startProxy(testConfig(`${cinder.url}/volume`));
+    const raw = (path: string) => new Promise<void>((done, fail) => {
+      // a path option is sent as it is (a URL string would have its dot segments resolved by the client)
+      const { hostname, port } = new URL(proxy.url);
+      const req = http.request({ hostname, port, path }, (res) => { res.resume(); res.on('end', done); });
+      req.on('error', fail);
+      req.end();
+    });
+    await raw(`/v3/${P}/x/../types`);
+    await raw('/v3/../../admin');
+    expect(cinder.requests.map((r) => r.url)).toEqual([`/volume/v3/${P}/types`, '/volume/admin']);
+  });
 });
