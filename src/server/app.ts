@@ -102,6 +102,7 @@ function pathOnly(url: string | undefined): string {
   return q === -1 ? u : u.slice(0, q);
 }
 
+/** The calls that need a decision before they go upstream (plain forwards never come here: see the listener). */
 async function handle(
   deps: AppDeps, metrics: Metrics, req: IncomingMessage, res: ServerResponse, target: CinderTarget, route: RouteMatch,
   ctx: RequestContext,
@@ -112,10 +113,6 @@ async function handle(
   const id = route.id ?? '';
 
   switch (route.kind) {
-    case 'forward':
-    case 'harmless-update':
-      forward();
-      return;
     case 'mutation':
       // a change the table does not know: if it names a held volume or snapshot, what it would do is unknown
       await refuseIfHeld(deps, route.projectId, caller, unknownMutationConflicts(target.rest));
