@@ -3,7 +3,8 @@ import type { LoggerSource } from '../log.js';
 import { cinderJson } from '../cinder/json.js';
 import { CinderFault } from '../errors.js';
 import { answerHeaders } from './headers.js';
-import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
+import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext, type Splicer } from './rewrites/index.js';
+import { ReceivedBytes } from './received-bytes.js';
 
 export interface AnswerOptions {
   rewrites: readonly Rewrite[];
@@ -50,24 +51,25 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
     passThrough(upstream, res);
     return;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
+  const received = new ReceivedBytes(declared);
+  // the one rewrite that can work on the bytes reads them as they arrive, while the rest is on the wire
+  const splicer = applicable.length === 1 ? applicable[0]!.splicer?.(options.ctx) : undefined;
   const onData = (chunk: Buffer) => {
-    size += chunk.length;
-    chunks.push(chunk);
-    if (size > options.maxRewriteBytes) {
+    received.add(chunk);
+    if (received.length > options.maxRewriteBytes) {
       // too large to hold: send what we have and stream the rest untouched
       upstream.off('data', onData);
       upstream.off('end', onEnd);
       upstream.pause();
-      options.log.logger.warn({ bytes: size, limit: options.maxRewriteBytes }, 'answer too large to rewrite, passed on untouched');
-      passThrough(upstream, res, chunks);
+      options.log.logger.warn({ bytes: received.length, limit: options.maxRewriteBytes }, 'answer too large to rewrite, passed on untouched');
+      passThrough(upstream, res, [received.bytes()]);
+      return;
     }
+    splicer?.feed(received.bytes());
   };
   const onEnd = () => {
-    // an answer that came in one chunk (most small ones) needs no copy
-    const original = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-    rewriteBytes(original, applicable, options.ctx).catch((err: unknown) => {
+    const original = received.bytes();
+    rewriteBytes(original, applicable, options.ctx, splicer).catch((err: unknown) => {
       // without the state the overlay would be a lie by omission (no `exporting`): say so instead
       if (err instanceof CinderFault && err.kind === 'stateUnavailable') return err;
       options.log.logger.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
@@ -88,9 +90,11 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
 /**
  * The rewritten answer: spliced in place when the one rewrite that applies can do that (the answer keeps
  * Cinder's own bytes around the change), else parsed, rewritten and serialised. Throws on JSON it cannot read.
+ * `splicer`: the one rewrite's splicer, already fed the answer as it arrived.
  */
-export async function rewriteBytes(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext): Promise<Buffer> {
-  const spliced = rewrites.length === 1 ? await rewrites[0]!.splice?.(original, ctx) : undefined;
+export async function rewriteBytes(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext,
+  splicer: Splicer | undefined = rewrites.length === 1 ? rewrites[0]!.splicer?.(ctx) : undefined): Promise<Buffer> {
+  const spliced = splicer ? await splicer.finish(original) : undefined;
   if (spliced) return spliced;
   const body = await applyRewrites(JSON.parse(original.toString('utf8')), ctx, rewrites);
   return Buffer.from(serializeRewritten(body, original.length));

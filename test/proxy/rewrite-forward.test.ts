@@ -105,6 +105,41 @@ describe('rewrites through the forwarder', () => {
     expect(answer.json().extensions).toEqual([...upstream, ...WRS_EXTENSIONS]);
   });
 
+  it('rewrites a long list that arrives in many small pieces, with and without a declared length, as if it came whole', async () => {
+    // 600 volumes (the one exporting in the middle), written a few hundred bytes at a time, so that tokens are cut everywhere
+    const base = fixtureJson('volumes-detail').volumes[0];
+    const volumes = Array.from({ length: 600 }, (_, i) => ({ ...base, id: i === 300 ? VOL : `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }));
+    const bytes = Buffer.from(JSON.stringify({ volumes }));
+    const inPieces = (res: http.ServerResponse) => {
+      let at = 0;
+      const next = () => {
+        if (at >= bytes.length) { res.end(); return; }
+        const piece = bytes.subarray(at, at + 333);
+        at += piece.length;
+        res.write(piece, next);
+      };
+      next();
+    };
+    const cinder = await startFakeCinder({
+      [`GET /v3/${P}/volumes/detail`]: (req, res) => {
+        const declared = req.url!.includes('chunked=1') ? {} : { 'Content-Length': bytes.length };
+        res.writeHead(200, { 'Content-Type': 'application/json', ...declared });
+        inPieces(res);
+      },
+    });
+    const proxy = await startProxy(testConfig(cinder.url));
+    await startExport(proxy.store);
+    const expected = volumes.map((v) => (v.id === VOL
+      ? { ...v, status: 'exporting', 'wrs-volume:backup_status': STARTED, 'wrs-volume:backup_progress': '37%' }
+      : { ...v, 'wrs-volume:backup_status': null }));
+    for (const path of ['volumes/detail', 'volumes/detail?chunked=1']) {
+      const answer = await request(`${proxy.url}/v3/${P}/${path}`);
+      expect(answer.status, path).toBe(200);
+      expectLengthRight(answer);
+      expect(answer.json(), path).toEqual({ volumes: expected });
+    }
+  });
+
   it('passes answers untouched when they are encoded, not JSON, errors, or larger than the cap', async () => {
     const big = { volumes: Array.from({ length: 200 }, (_, i) => ({ id: `v-${i}`, status: 'available', name: 'x'.repeat(100) })) };
     const bigBytes = Buffer.from(JSON.stringify(big));

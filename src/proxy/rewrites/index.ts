@@ -4,7 +4,7 @@ import { snapshotOverlay, volumeOverlay } from './resources.js';
 import type { Rewrite, RewriteContext } from './types.js';
 import { versionDiscovery } from './versions.js';
 
-export type { Rewrite, RewriteContext } from './types.js';
+export type { Rewrite, RewriteContext, Splicer } from './types.js';
 
 /**
  * The response rewrites, run in this order (like http-proxy's passes). Links come before the overlay only for

@@ -27,20 +27,25 @@ export interface Member {
   valueEnd: number;
 }
 
-/** What the scan reports about the resource objects it finds. */
+/** What the scan reports about the resource objects it finds (offsets index the whole text). */
 export interface ResourceVisitor {
   /** A resource object opens at `open`. */
   start(open: number): void;
-  /** A member of the current resource (the object is reused between calls). */
-  member(m: Member): void;
-  /** The current resource's closing brace is at `close`. */
-  end(close: number): void;
+  /** A member of the current resource in `b`, the text read so far (the member object is reused between calls). */
+  member(b: Buffer, m: Member): void;
+  /** The current resource's closing brace is at `close`; it had `members` members, the last ending at `lastEnd` (after `{` if none). */
+  end(close: number, members: number, lastEnd: number): void;
 }
 
 /** Where the resources are: `{"<list>": [ {...}, ... ]}` and `{"<single>": {...}}`. */
 export interface ResourceNames {
   list: string;
   single: string;
+  /**
+   * The member keys the visitor wants; members whose key starts otherwise are not reported (their count and
+   * end are). A key with an escape is always reported. Absent: every member.
+   */
+  keys?: readonly string[];
 }
 
 /** What the top-level object held. */
@@ -69,23 +74,32 @@ const TOP_OTHER = 0;
 const TOP_LIST = 1;
 const TOP_SINGLE = 2;
 
+/** Returned by scalarEnd for a scalar that may go on past the bytes read so far. */
+const UNFINISHED = -1;
+
 /** Whether the bytes at `i` spell `word` (ASCII). */
-function spells(b: Uint8Array, i: number, word: string): boolean {
+function spells(b: Buffer, i: number, word: string): boolean {
   for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
   return true;
 }
 
-/** A number, true, false or null starting at `i`: the index after it. */
-function scalarEnd(b: Uint8Array, i: number): number {
+function literalEnd(b: Buffer, i: number, word: string, final: boolean): number {
+  if (!final && i + word.length > b.length) return UNFINISHED;
+  return spells(b, i, word) ? i + word.length : fail(i, 'unknown literal');
+}
+
+/** A number, true, false or null starting at `i`: the index after it (UNFINISHED: it reaches the end of a partial text). */
+function scalarEnd(b: Buffer, i: number, final: boolean): number {
   const c0 = b[i];
-  if (c0 === 0x6e) return spells(b, i, 'null') ? i + 4 : fail(i, 'unknown literal');
-  if (c0 === 0x74) return spells(b, i, 'true') ? i + 4 : fail(i, 'unknown literal');
-  if (c0 === 0x66) return spells(b, i, 'false') ? i + 5 : fail(i, 'unknown literal');
+  if (c0 === 0x6e) return literalEnd(b, i, 'null', final);
+  if (c0 === 0x74) return literalEnd(b, i, 'true', final);
+  if (c0 === 0x66) return literalEnd(b, i, 'false', final);
   let j = i;
   for (; j < b.length; j++) {
     const c = b[j]!;
     if (!((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x45 || c === 0x65)) break;
   }
+  if (j === b.length && !final) return UNFINISHED;
   return j === i ? fail(i, 'value expected') : j;
 }
 
@@ -93,105 +107,193 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/** The index of the first byte at or after `i` that is not a space (answers put at most one between tokens). */
+function afterSpace(b: Buffer, i: number): number {
+  while (b[i] === 0x20) i++;
+  return i;
+}
+
+/** For each byte, whether a key starting with it is reported. */
+function reportedFirstBytes(keys: readonly string[] | undefined): Uint8Array {
+  const table = new Uint8Array(256).fill(keys ? 0 : 1);
+  for (const key of keys ?? []) table[key.charCodeAt(0) & 0xff] = 1;
+  table[BACKSLASH] = 1;
+  return table;
+}
+
 /**
- * Scan a whole JSON text whose top level is an object; report every object in the array under key
- * `names.list` and the object under key `names.single` (each time such a key appears) to `visitor`.
- * Throws JsonBytesError when the text is not JSON (or its top level not an object).
+ * Reads a JSON text whose top level is an object, fed as it arrives; reports every object in the array
+ * under key `names.list` and the object under key `names.single` (each time such a key appears) to the
+ * visitor. `feed` reads the whole tokens of the text so far and keeps its place; `finish` reads the end.
+ * Both throw JsonBytesError where the text is not JSON (or its top level not an object).
  */
-export function scanResources(b: Uint8Array, names: ResourceNames, visitor: ResourceVisitor): ScanResult {
-  const n = b.length;
-  let stack = new Uint8Array(64);
-  let depth = 0;
-  let state = VALUE;
-  let top = TOP_OTHER;
-  // depth of the resource being reported (0: none): its members are the values at that depth
-  let resourceDepth = 0;
-  let listDepth = 0;
-  let containerStart = 0;
-  const result: ScanResult = { lists: 0, singles: 0 };
-  const m: Member = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0 };
-  // (the "a value ended" step is written out three times below: a closure over these variables made
-  // every access in this loop a context load)
-  for (let i = 0; i < n; i++) {
-    const c = b[i]!;
-    if (isSpace(c)) continue;
-    if (state === DONE) fail(i, 'bytes after the end');
-    if (depth === 0 && c !== LBRACE) fail(i, 'object expected');
-    if (c === QUOTE) {
-      const s = i;
-      // the closing quote: found natively (memchr), then checked for an odd run of backslashes before it
-      for (;;) {
-        i = b.indexOf(QUOTE, i + 1);
-        if (i === -1) { i = n; break; }
-        let k = i - 1;
-        while (b[k] === BACKSLASH) k--;
-        if (((i - 1 - k) & 1) === 0) break;
+export class ResourceScanner {
+  private stack = new Uint8Array(64);
+  private depth = 0;
+  private state = VALUE;
+  private top = TOP_OTHER;
+  /** Depth of the resource being reported (0: none): its members are the values at that depth. */
+  private resourceDepth = 0;
+  private listDepth = 0;
+  private containerStart = 0;
+  /** The current resource's member count, the end of its last member, whether the current member is reported. */
+  private members = 0;
+  private lastEnd = 0;
+  private reporting = false;
+  /** Bytes before this one have been read (a token cut off by the end of the text so far starts here). */
+  private next = 0;
+  private readonly m: Member = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0 };
+  private readonly result: ScanResult = { lists: 0, singles: 0 };
+  private readonly reported: Uint8Array;
+
+  constructor(private readonly names: ResourceNames, private readonly visitor: ResourceVisitor) {
+    this.reported = reportedFirstBytes(names.keys);
+  }
+
+  /** Read on in `b`, the text so far: its first bytes are the ones given before, unchanged. */
+  feed(b: Buffer): void {
+    this.read(b, false);
+  }
+
+  /** Read the end of `b`, the whole text. */
+  finish(b: Buffer): ScanResult {
+    this.read(b, true);
+    if (this.state !== DONE) fail(b.length, 'unexpected end');
+    return this.result;
+  }
+
+  private read(b: Buffer, final: boolean): void {
+    const { names, visitor, m, result, reported } = this;
+    const n = b.length;
+    // the loop works on locals (a field access per byte costs more than the byte), written back at the end
+    let { stack, depth, state, top, resourceDepth, listDepth, containerStart, members, lastEnd, reporting } = this;
+    let i = this.next;
+    // (the "a value ended" step is written out three times below: a closure over these variables made
+    // every access in this loop a context load)
+    scan: for (; i < n; i++) {
+      const c = b[i]!;
+      if (isSpace(c)) continue;
+      if (state === DONE) fail(i, 'bytes after the end');
+      if (depth === 0 && c !== LBRACE) fail(i, 'object expected');
+      if (c === QUOTE) {
+        const s = i;
+        // the closing quote: found natively (memchr), then checked for an odd run of backslashes before it
+        for (;;) {
+          i = b.indexOf(QUOTE, i + 1);
+          if (i === -1) { i = n; break; }
+          let k = i - 1;
+          while (b[k] === BACKSLASH) k--;
+          if (((i - 1 - k) & 1) === 0) break;
+        }
+        if (i >= n) {
+          if (final) fail(s, 'unterminated string');
+          i = s;
+          break scan;
+        }
+        if (state === KEY || state === KEY_OR_CLOSE) {
+          state = COLON_NEXT;
+          if (depth === 1) {
+            top = keyEquals(b, s + 1, i, names.list) ? TOP_LIST : keyEquals(b, s + 1, i, names.single) ? TOP_SINGLE : TOP_OTHER;
+            if (top === TOP_LIST) result.lists++;
+            else if (top === TOP_SINGLE) result.singles++;
+          } else if (depth === resourceDepth) {
+            reporting = reported[b[s + 1]!] === 1;
+            m.keyStart = s + 1;
+            m.keyEnd = i;
+          }
+          // the colon that follows almost every key, read here rather than by a turn of the loop
+          const colon = afterSpace(b, i + 1);
+          if (b[colon] === COLON) { state = VALUE; i = afterSpace(b, colon + 1) - 1; }
+          continue;
+        }
+        if (state !== VALUE && state !== VALUE_OR_CLOSE) fail(s, 'unexpected string');
+        if (depth === resourceDepth) {
+          members++;
+          lastEnd = i + 1;
+          if (reporting) { m.valueStart = s; m.valueEnd = i + 1; visitor.member(b, m); }
+        }
+        state = COMMA_OR_CLOSE;
+        // likewise the comma after a string value
+        const comma = afterSpace(b, i + 1);
+        if (b[comma] === COMMA) { state = stack[depth] === OBJECT ? KEY : VALUE; i = afterSpace(b, comma + 1) - 1; }
+        continue;
       }
-      if (i >= n) fail(s, 'unterminated string');
-      if (state === KEY || state === KEY_OR_CLOSE) {
-        state = COLON_NEXT;
-        if (depth === 1) {
-          top = keyEquals(b, s + 1, i, names.list) ? TOP_LIST : keyEquals(b, s + 1, i, names.single) ? TOP_SINGLE : TOP_OTHER;
-          if (top === TOP_LIST) result.lists++;
-          else if (top === TOP_SINGLE) result.singles++;
-        } else if (depth === resourceDepth) {
-          m.keyStart = s + 1;
-          m.keyEnd = i;
+      if (c === LBRACE || c === LBRACKET) {
+        if (state !== VALUE && state !== VALUE_OR_CLOSE) fail(i, 'unexpected bracket');
+        const isResource = resourceDepth === 0 && c === LBRACE
+          && ((depth === 1 && top === TOP_SINGLE) || (listDepth !== 0 && depth === listDepth));
+        if (depth === 1 && top === TOP_LIST && c === LBRACKET) listDepth = 2;
+        if (depth === resourceDepth) containerStart = i;
+        depth++;
+        if (depth === stack.length) { const bigger = new Uint8Array(stack.length * 2); bigger.set(stack); stack = bigger; }
+        stack[depth] = c === LBRACE ? OBJECT : ARRAY;
+        state = c === LBRACE ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+        if (isResource) {
+          resourceDepth = depth;
+          members = 0;
+          lastEnd = i + 1;
+          visitor.start(i);
         }
         continue;
       }
-      if (state !== VALUE && state !== VALUE_OR_CLOSE) fail(s, 'unexpected string');
-      if (depth === resourceDepth) { m.valueStart = s; m.valueEnd = i + 1; visitor.member(m); }
+      if (c === RBRACE || c === RBRACKET) {
+        const kind = stack[depth];
+        if (kind !== (c === RBRACE ? OBJECT : ARRAY)) fail(i, 'mismatched bracket');
+        if (state !== COMMA_OR_CLOSE && state !== (kind === OBJECT ? KEY_OR_CLOSE : VALUE_OR_CLOSE)) fail(i, 'unexpected close');
+        if (depth === resourceDepth) { visitor.end(i, members, lastEnd); resourceDepth = 0; }
+        if (depth === listDepth) listDepth = 0;
+        depth--;
+        if (depth === 1) top = TOP_OTHER;
+        if (depth !== 0 && depth === resourceDepth) {
+          members++;
+          lastEnd = i + 1;
+          if (reporting) { m.valueStart = containerStart; m.valueEnd = i + 1; visitor.member(b, m); }
+        }
+        state = depth === 0 ? DONE : COMMA_OR_CLOSE;
+        continue;
+      }
+      if (c === COLON) {
+        if (state !== COLON_NEXT) fail(i, 'unexpected colon');
+        state = VALUE;
+        continue;
+      }
+      if (c === COMMA) {
+        if (state !== COMMA_OR_CLOSE) fail(i, 'unexpected comma');
+        state = stack[depth] === OBJECT ? KEY : VALUE;
+        continue;
+      }
+      if (state !== VALUE && state !== VALUE_OR_CLOSE) fail(i, 'unexpected value');
+      const end = scalarEnd(b, i, final);
+      if (end === UNFINISHED) break;
+      if (depth === resourceDepth) {
+        members++;
+        lastEnd = end;
+        if (reporting) { m.valueStart = i; m.valueEnd = end; visitor.member(b, m); }
+      }
       state = COMMA_OR_CLOSE;
-      continue;
+      i = end - 1;
     }
-    if (c === LBRACE || c === LBRACKET) {
-      if (state !== VALUE && state !== VALUE_OR_CLOSE) fail(i, 'unexpected bracket');
-      const isResource = resourceDepth === 0 && c === LBRACE
-        && ((depth === 1 && top === TOP_SINGLE) || (listDepth !== 0 && depth === listDepth));
-      if (depth === 1 && top === TOP_LIST && c === LBRACKET) listDepth = 2;
-      if (depth === resourceDepth) containerStart = i;
-      depth++;
-      if (depth === stack.length) { const bigger = new Uint8Array(stack.length * 2); bigger.set(stack); stack = bigger; }
-      stack[depth] = c === LBRACE ? OBJECT : ARRAY;
-      state = c === LBRACE ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
-      if (isResource) { resourceDepth = depth; visitor.start(i); }
-      continue;
-    }
-    if (c === RBRACE || c === RBRACKET) {
-      const kind = stack[depth];
-      if (kind !== (c === RBRACE ? OBJECT : ARRAY)) fail(i, 'mismatched bracket');
-      if (state !== COMMA_OR_CLOSE && state !== (kind === OBJECT ? KEY_OR_CLOSE : VALUE_OR_CLOSE)) fail(i, 'unexpected close');
-      if (depth === resourceDepth) { visitor.end(i); resourceDepth = 0; }
-      if (depth === listDepth) listDepth = 0;
-      depth--;
-      if (depth === 1) top = TOP_OTHER;
-      if (depth !== 0 && depth === resourceDepth) { m.valueStart = containerStart; m.valueEnd = i + 1; visitor.member(m); }
-      state = depth === 0 ? DONE : COMMA_OR_CLOSE;
-      continue;
-    }
-    if (c === COLON) {
-      if (state !== COLON_NEXT) fail(i, 'unexpected colon');
-      state = VALUE;
-      continue;
-    }
-    if (c === COMMA) {
-      if (state !== COMMA_OR_CLOSE) fail(i, 'unexpected comma');
-      state = stack[depth] === OBJECT ? KEY : VALUE;
-      continue;
-    }
-    if (state !== VALUE && state !== VALUE_OR_CLOSE) fail(i, 'unexpected value');
-    const end = scalarEnd(b, i);
-    if (depth === resourceDepth) { m.valueStart = i; m.valueEnd = end; visitor.member(m); }
-    state = COMMA_OR_CLOSE;
-    i = end - 1;
+    this.next = i;
+    this.stack = stack;
+    this.depth = depth;
+    this.state = state;
+    this.top = top;
+    this.resourceDepth = resourceDepth;
+    this.listDepth = listDepth;
+    this.containerStart = containerStart;
+    this.members = members;
+    this.lastEnd = lastEnd;
+    this.reporting = reporting;
   }
-  if (state !== DONE) fail(n, 'unexpected end');
-  return result;
+}
+
+/** Scan a whole JSON text at once (ResourceScanner fed everything). */
+export function scanResources(b: Buffer, names: ResourceNames, visitor: ResourceVisitor): ScanResult {
+  return new ResourceScanner(names, visitor).finish(b);
 }
 
 /** Whether the raw key bytes [start, end) are `name` (ASCII); an escaped key is decoded first. */
-function keyEquals(b: Uint8Array, start: number, end: number, name: string): boolean {
+function keyEquals(b: Buffer, start: number, end: number, name: string): boolean {
   const length = end - start;
   // an escape only makes the raw key longer than the text it stands for
   if (length < name.length) return false;
@@ -205,19 +307,18 @@ function keyEquals(b: Uint8Array, start: number, end: number, name: string): boo
 }
 
 /** Whether the key of member `m` is `name` (ASCII). */
-export function keyIs(b: Uint8Array, m: Member, name: string): boolean {
+export function keyIs(b: Buffer, m: Member, name: string): boolean {
   return keyEquals(b, m.keyStart, m.keyEnd, name);
 }
 
 /** The text of a string token (quotes included in the range). */
-export function decodeString(b: Uint8Array, start: number, end: number): string {
+export function decodeString(b: Buffer, start: number, end: number): string {
   for (let k = start; k < end; k++) {
-    if (b[k] === BACKSLASH) return JSON.parse(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8')) as string;
+    if (b[k] === BACKSLASH) return JSON.parse(b.toString('utf8', start, end)) as string;
   }
-  // a view, not a copy: Buffer.from over the same memory
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', start + 1, end - 1);
+  return b.toString('utf8', start + 1, end - 1);
 }
 
-export function isStringAt(b: Uint8Array, i: number): boolean {
+export function isStringAt(b: Buffer, i: number): boolean {
   return b[i] === QUOTE;
 }

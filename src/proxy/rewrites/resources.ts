@@ -2,8 +2,8 @@ import { JSONPath } from 'jsonpath-plus';
 import { cinderJson } from '../../cinder/json.js';
 import type { ResourceOverlay, ResourceType } from '../../state/types.js';
 import { NO_OVERLAY } from '../../state/rules.js';
-import { decodeString, isStringAt, JsonBytesError, keyIs, scanResources, type ResourceVisitor } from './json-bytes.js';
-import { isObject, type Rewrite, type RewriteContext } from './types.js';
+import { decodeString, isStringAt, JsonBytesError, keyIs, ResourceScanner } from './json-bytes.js';
+import { isObject, type Rewrite, type RewriteContext, type Splicer } from './types.js';
 
 /** Words after /volumes/ or /snapshots/ that are not resource ids. */
 const NOT_IDS = new Set(['detail', 'summary']);
@@ -68,10 +68,13 @@ function withOverlay(type: ResourceType, resource: unknown, overlays: Map<string
 
 
 /** What the scan found in one resource object: where its edits go. */
-interface Found { id: string; statusAt: [number, number] | undefined; members: number; lastEnd: number }
+interface Found { id: string; /** -1: the resource has no status member. */ statusStart: number; statusEnd: number; members: number; lastEnd: number }
 
 /** Replace bytes [at, end) with text. */
-interface Edit { at: number; end: number; text: Buffer; separated?: boolean }
+interface Edit { at: number; end: number; text: Buffer }
+
+/** What one overlay writes into a resource: its status value (when the resource has one to replace) and the members after the last. */
+interface OverlayText { status: Buffer | null; appended: Buffer; appendedAfterMember: Buffer }
 
 /** The answer is valid JSON but a shape the splice would not treat exactly as overlayResources does. */
 class NotExact extends Error {}
@@ -79,106 +82,146 @@ class NotExact extends Error {}
 /**
  * overlayResources done on the answer's bytes: each resource gets its members spliced in after its last one
  * (a status replaced in place), and every other byte is passed on as Cinder wrote it. Parsing and
- * re-serialising a 1,000-volume list cost most of the rewrite's time. Returns undefined where the result
- * could differ from overlayResources' (broken JSON, a key twice, a member it adds already there): the
- * parsed path then runs and decides.
+ * re-serialising a 1,000-volume list cost most of the rewrite's time. The answer is read as it arrives
+ * (`feed`), so only the overlay read and the edits wait for its last byte. `finish` gives undefined where
+ * the result could differ from overlayResources' (broken JSON, a key twice, a member it adds already there):
+ * the parsed path then runs and decides.
  */
-export async function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteContext): Promise<Buffer | undefined> {
-  const found = scanForSplice(type, bytes);
-  if (found === undefined) return undefined;
-  if (found.length === 0) return bytes;
-  const overlays = await ctx.overlays(type, found.map((f) => f.id));
-  // most resources of a long list share one overlay object (none, or the same cached one): its text is made once
-  const appendedText = new Map<ResourceOverlay, Buffer>();
-  const edits: Edit[] = [];
-  for (const f of found) {
-    const overlay = overlays.get(f.id) ?? NO_OVERLAY;
-    const { status, added } = overlayMembers(type, overlay, ctx);
-    if (status !== null && f.statusAt) edits.push({ at: f.statusAt[0], end: f.statusAt[1], text: Buffer.from(cinderJson(status)) });
-    // the text depends on whether the resource has a status member of its own: only that common case is kept
-    const cacheable = status === null || f.statusAt !== undefined;
-    let text = cacheable ? appendedText.get(overlay) : undefined;
-    if (text === undefined) {
-      const appended = added.map(([key, value]) => `${cinderJson(key)}: ${cinderJson(value)}`);
-      if (status !== null && !f.statusAt) appended.unshift(`"status": ${cinderJson(status)}`);
-      text = Buffer.from(appended.join(', '));
-      if (cacheable) appendedText.set(overlay, text);
-    }
-    if (text.length) edits.push({ at: f.lastEnd, end: f.lastEnd, text, separated: f.members > 0 });
-  }
-  return applyEdits(bytes, edits);
-}
-
-/** The resource objects of an answer, in byte order; undefined where the splice would not be exact. */
-function scanForSplice(type: ResourceType, bytes: Buffer): Found[] | undefined {
-  const out: Found[] = [];
-  const addedKeys = [`${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`];
+class ResourceSplicer implements Splicer {
+  private readonly found: Found[] = [];
+  private readonly scanner: ResourceScanner;
+  /** Why the splice cannot be exact (or the error the scan met): set once, then the rest is not read. */
+  private declined: unknown = undefined;
   // what the scan found in the current resource
-  let id: unknown;
-  let ids = 0;
-  let statusAt: [number, number] | undefined;
-  let statuses = 0;
-  let members = 0;
-  let lastEnd = 0;
-  let addsPresent = false;
-  const visitor: ResourceVisitor = {
-    start(open) {
-      id = undefined;
-      ids = 0;
-      statusAt = undefined;
-      statuses = 0;
-      members = 0;
-      lastEnd = open + 1;
-      addsPresent = false;
-    },
-    member(m) {
-      members++;
-      lastEnd = m.valueEnd;
-      // the keys looked for start with i, s or w (or an escape): most members are passed over here
-      const first = bytes[m.keyStart];
-      if (first !== 0x69 && first !== 0x73 && first !== 0x77 && first !== 0x5c) return;
-      if (keyIs(bytes, m, 'id')) {
-        ids++;
-        id = isStringAt(bytes, m.valueStart) ? decodeString(bytes, m.valueStart, m.valueEnd) : null;
-      } else if (keyIs(bytes, m, 'status')) {
-        statuses++;
-        statusAt = [m.valueStart, m.valueEnd];
-      } else if (keyIs(bytes, m, addedKeys[0]!) || keyIs(bytes, m, addedKeys[1]!)) {
-        addsPresent = true;
-      }
-    },
-    end() {
-      if (ids > 1 || statuses > 1 || addsPresent) throw new NotExact();
-      if (typeof id === 'string') out.push({ id, statusAt, members, lastEnd });
-    },
-  };
-  try {
-    const found = scanResources(bytes, { list: `${type}s`, single: type }, visitor);
-    // JSON.parse keeps the last of a repeated key; the scan reported every one
-    if (found.lists > 1 || found.singles > 1) return undefined;
-  } catch (err) {
-    // SyntaxError: a key or id with an escape JSON.parse refuses
-    if (err instanceof JsonBytesError || err instanceof NotExact || err instanceof SyntaxError) return undefined;
-    throw err;
+  private id: unknown;
+  private ids = 0;
+  private statusStart = -1;
+  private statusEnd = -1;
+  private statuses = 0;
+  private addsPresent = false;
+
+  constructor(private readonly type: ResourceType, private readonly ctx: RewriteContext) {
+    const addedKeys = [`${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`] as const;
+    const names = { list: `${type}s`, single: type, keys: ['id', 'status', ...addedKeys] };
+    this.scanner = new ResourceScanner(names, {
+      start: () => {
+        this.id = undefined;
+        this.ids = 0;
+        this.statusStart = -1;
+        this.statuses = 0;
+        this.addsPresent = false;
+      },
+      member: (b, m) => {
+        if (keyIs(b, m, 'id')) {
+          this.ids++;
+          this.id = isStringAt(b, m.valueStart) ? decodeString(b, m.valueStart, m.valueEnd) : null;
+        } else if (keyIs(b, m, 'status')) {
+          this.statuses++;
+          this.statusStart = m.valueStart;
+          this.statusEnd = m.valueEnd;
+        } else if (keyIs(b, m, addedKeys[0]) || keyIs(b, m, addedKeys[1])) {
+          this.addsPresent = true;
+        }
+      },
+      end: (_close, members, lastEnd) => {
+        if (this.ids > 1 || this.statuses > 1 || this.addsPresent) throw new NotExact();
+        if (typeof this.id === 'string') this.found.push({ id: this.id, statusStart: this.statusStart, statusEnd: this.statusEnd, members, lastEnd });
+      },
+    });
   }
-  return out;
+
+  feed(bytesSoFar: Buffer): void {
+    if (this.declined !== undefined) return;
+    try {
+      this.scanner.feed(bytesSoFar);
+    } catch (err) {
+      this.declined = err;
+    }
+  }
+
+  async finish(bytes: Buffer): Promise<Buffer | undefined> {
+    const found = this.scanAll(bytes);
+    if (found === undefined) return undefined;
+    if (found.length === 0) return bytes;
+    return applyEdits(bytes, await this.edits(found));
+  }
+
+  /** The resource objects of the answer, in byte order; undefined where the splice would not be exact. */
+  private scanAll(bytes: Buffer): Found[] | undefined {
+    try {
+      if (this.declined !== undefined) throw this.declined;
+      const found = this.scanner.finish(bytes);
+      // JSON.parse keeps the last of a repeated key; the scan reported every one
+      if (found.lists > 1 || found.singles > 1) return undefined;
+    } catch (err) {
+      // SyntaxError: a key or id with an escape JSON.parse refuses
+      if (err instanceof JsonBytesError || err instanceof NotExact || err instanceof SyntaxError) return undefined;
+      throw err;
+    }
+    return this.found;
+  }
+
+  private async edits(found: Found[]): Promise<Edit[]> {
+    const overlays = await this.ctx.overlays(this.type, found.map((f) => f.id));
+    // most resources of a long list share one overlay object (none, or the same cached one): its text is made
+    // once (per kind of resource: with a status member of its own or without)
+    const texts = [new Map<ResourceOverlay, OverlayText>(), new Map<ResourceOverlay, OverlayText>()] as const;
+    const edits: Edit[] = [];
+    for (const f of found) {
+      const overlay = overlays.get(f.id) ?? NO_OVERLAY;
+      const hasStatus = f.statusStart >= 0;
+      const cache = texts[hasStatus ? 1 : 0];
+      let text = cache.get(overlay);
+      if (text === undefined) {
+        text = this.textOf(overlay, hasStatus);
+        cache.set(overlay, text);
+      }
+      if (text.status) edits.push({ at: f.statusStart, end: f.statusEnd, text: text.status });
+      const appended = f.members > 0 ? text.appendedAfterMember : text.appended;
+      if (appended.length) edits.push({ at: f.lastEnd, end: f.lastEnd, text: appended });
+    }
+    return edits;
+  }
+
+  private textOf(overlay: ResourceOverlay, hasStatus: boolean): OverlayText {
+    const { status, added } = overlayMembers(this.type, overlay, this.ctx);
+    const members = added.map(([key, value]) => `${cinderJson(key)}: ${cinderJson(value)}`);
+    if (status !== null && !hasStatus) members.unshift(`"status": ${cinderJson(status)}`);
+    const appended = members.join(', ');
+    return {
+      status: status !== null && hasStatus ? Buffer.from(cinderJson(status)) : null,
+      appended: Buffer.from(appended),
+      appendedAfterMember: Buffer.from(appended === '' ? '' : `, ${appended}`),
+    };
+  }
 }
 
-const SEPARATOR = Buffer.from(', ');
+/** The splice of a whole answer at once. */
+export function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteContext): Promise<Buffer | undefined> {
+  return new ResourceSplicer(type, ctx).finish(bytes);
+}
+
+/** Texts up to this length are copied byte by byte: Buffer.copy's own cost is more than such a copy. */
+const SHORT_TEXT = 64;
 
 function applyEdits(bytes: Buffer, edits: Edit[]): Buffer {
   if (edits.length === 0) return bytes;
   // the edits are in byte order: one pass made them, each resource's status edit before its additions
   // one output buffer, filled by copies: a Buffer per slice and per insert cost more than the scan
   let size = bytes.length;
-  for (const e of edits) size += e.text.length + (e.separated ? SEPARATOR.length : 0) - (e.end - e.at);
+  for (const e of edits) size += e.text.length - (e.end - e.at);
   const out = Buffer.allocUnsafe(size);
   let from = 0;
   let to = 0;
   for (const e of edits) {
     to += bytes.copy(out, to, from, e.at);
-    if (e.separated) to += SEPARATOR.copy(out, to);
-    to += e.text.copy(out, to);
+    const text = e.text;
+    if (text.length <= SHORT_TEXT) {
+      for (let k = 0; k < text.length; k++) out[to + k] = text[k]!;
+      to += text.length;
+    } else {
+      to += text.copy(out, to);
+    }
     from = e.end;
   }
   bytes.copy(out, to, from);
@@ -189,12 +232,12 @@ export const volumeOverlay: Rewrite = {
   name: 'volume-overlay',
   matches: (ctx) => isDetailOrShow(ctx, 'volumes'),
   apply: (body, ctx) => overlayResources('volume', body, ctx),
-  splice: (bytes, ctx) => spliceResources('volume', bytes, ctx),
+  splicer: (ctx) => new ResourceSplicer('volume', ctx),
 };
 
 export const snapshotOverlay: Rewrite = {
   name: 'snapshot-overlay',
   matches: (ctx) => isDetailOrShow(ctx, 'snapshots'),
   apply: (body, ctx) => overlayResources('snapshot', body, ctx),
-  splice: (bytes, ctx) => spliceResources('snapshot', bytes, ctx),
+  splicer: (ctx) => new ResourceSplicer('snapshot', ctx),
 };

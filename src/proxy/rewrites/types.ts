@@ -31,10 +31,18 @@ export interface Rewrite {
   acceptsStatus?(status: number): boolean;
   apply(body: unknown, ctx: RewriteContext): unknown;
   /**
-   * The same rewrite done on the answer's bytes, without parsing them; undefined where it cannot give
-   * exactly what `apply` gives (the parsed path then runs). Used when it is the only rewrite that applies.
+   * The same rewrite done on the answer's bytes, without parsing them (used when it is the only rewrite
+   * that applies): a splicer made when the answer starts, fed the bytes as they arrive.
    */
-  splice?(bytes: Buffer, ctx: RewriteContext): Buffer | undefined | Promise<Buffer | undefined>;
+  splicer?(ctx: RewriteContext): Splicer;
+}
+
+/** A rewrite on the answer's bytes, reading them as they arrive. */
+export interface Splicer {
+  /** The answer's bytes so far (each call's first bytes are the ones given before, unchanged). */
+  feed(bytesSoFar: Buffer): void;
+  /** The rewritten answer; undefined where it cannot give exactly what the rewrite's `apply` gives (the parsed path then runs). */
+  finish(bytes: Buffer): Promise<Buffer | undefined>;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
