@@ -67,6 +67,11 @@ export class BenchContext {
     return this.upstreamP;
   }
 
+  /** A minimal Node reverse proxy in front of another port (the real Cinder's): the caller stops it. */
+  floorProxyFor(port: number): Promise<Upstream> {
+    return this.listeningChild('bench/lib/floor-proxy-child.ts', String(port), 'floor proxy');
+  }
+
   /** The minimal Node reverse proxy, for reference (lib/floor-proxy-child.ts). */
   floorProxy(): Promise<Upstream> {
     this.floorP ??= (async () => this.listeningChild('bench/lib/floor-proxy-child.ts', new URL((await this.upstream()).url).port, 'floor proxy'))();

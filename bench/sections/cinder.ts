@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { BenchContext } from '../lib/context.js';
+import { startNginx, type Nginx } from '../lib/nginx.js';
 import { startProxy } from '../lib/proxy.js';
 import { fmt, judge, type SectionResult, type Target } from '../lib/report.js';
 import { benchVolume, holdLock, sharedCinder, E2E_LOCK } from '../lib/shared-cinder.js';
@@ -24,17 +25,24 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 };
 
+/** The ways to Cinder, in the order of the table; the first is the reference the others are judged against. */
+const WAYS = ['direct', 'nginx', 'bare node proxy (floor)', 'proxy'] as const;
+type Way = typeof WAYS[number];
+
 /**
- * Issue 13: what the proxy adds in front of the real Cinder of scripts/cinder-dev. Requests go one at a
- * time, alternating direct and through the proxy, so both see the same Cinder and the same machine load;
- * the target compares the p50s (and the note shows the median of the paired differences). Holds the e2e
- * lock for the whole section; starts Cinder only if it is not up, never stops it; its one volume is deleted.
+ * Issue 13: what the proxy adds in front of the real Cinder of scripts/cinder-dev, beside what Debian's nginx
+ * and the bare Node proxy of the pass-through section add in front of the same Cinder. Requests go one at a
+ * time, the four ways in an order that rotates every round, so all see the same Cinder and the same machine
+ * load; the target compares the p50s. Holds the e2e lock for the whole section; starts Cinder only if it is
+ * not up, never stops it; its one volume is deleted.
  */
 export async function cinder(ctx: BenchContext): Promise<SectionResult> {
   const s = ctx.settings;
   const release = await holdLock();
-  const agents = { direct: new http.Agent({ keepAlive: true, maxSockets: 1 }), proxy: new http.Agent({ keepAlive: true, maxSockets: 1 }) };
+  const agents = Object.fromEntries(WAYS.map((w) => [w, new http.Agent({ keepAlive: true, maxSockets: 1 })])) as Record<Way, http.Agent>;
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
+  let floor: Awaited<ReturnType<BenchContext['floorProxyFor']>> | undefined;
+  let nginx: Nginx | undefined;
   let volume: Awaited<ReturnType<typeof benchVolume>> | undefined;
   try {
     const c = await sharedCinder();
@@ -42,6 +50,10 @@ export async function cinder(ctx: BenchContext): Promise<SectionResult> {
     proxy = await startProxy(ctx.runtime, {
       dir: ctx.dir('proxy-cinder'), upstreamUrl: c.url, logLevel: s.proxyLogLevel, volumePath: `${ctx.dir('cinder-volumes')}/volume-{id}`, nodeFlags: s.proxyNodeFlags,
     });
+    const cinderPort = Number(new URL(c.url).port);
+    floor = await ctx.floorProxyFor(cinderPort);
+    nginx = await startNginx(ctx.dir('nginx-cinder'), cinderPort);
+    const bases: Record<Way, string> = { direct: c.url, nginx: nginx.url, 'bare node proxy (floor)': floor.url, proxy: proxy.url };
     const headers = { 'X-Auth-Token': c.token, Accept: 'application/json' };
     const paths = [
       { name: 'volumes/detail', path: `/v3/${c.projectId}/volumes/detail` },
@@ -49,48 +61,50 @@ export async function cinder(ctx: BenchContext): Promise<SectionResult> {
     ];
     const rows: (string | number)[][] = [];
     const targets: Target[] = [];
+    const notes: string[] = [];
     const data: Record<string, unknown> = { cinderUrl: c.url, startedHere: c.startedHere, requests: s.cinderRequests };
     for (const p of paths) {
-      const via = { direct: c.url + p.path, proxy: proxy.url + p.path };
-      for (let i = 0; i < 10; i++) { await timedGet(agents.direct, via.direct, headers); await timedGet(agents.proxy, via.proxy, headers); }
-      const direct: number[] = [];
-      const through: number[] = [];
-      const paired: number[] = [];
+      for (let i = 0; i < 10; i++) for (const w of WAYS) await timedGet(agents[w], bases[w] + p.path, headers);
+      const times = Object.fromEntries(WAYS.map((w) => [w, [] as number[]])) as Record<Way, number[]>;
       let errors = 0;
       for (let i = 0; i < s.cinderRequests; i++) {
-        // alternate which goes first, so neither always meets a Cinder that just answered
-        const first = i % 2 === 0 ? 'direct' : 'proxy';
-        const a = await timedGet(agents[first], via[first], headers);
-        const second = first === 'direct' ? 'proxy' : 'direct';
-        const b = await timedGet(agents[second], via[second], headers);
-        const [d, x] = first === 'direct' ? [a, b] : [b, a];
-        if (d.status !== 200 || x.status !== 200) errors++;
-        direct.push(d.ms); through.push(x.ms); paired.push(x.ms - d.ms);
+        for (let k = 0; k < WAYS.length; k++) {
+          const w = WAYS[(k + i) % WAYS.length]!;
+          const r = await timedGet(agents[w], bases[w] + p.path, headers);
+          if (r.status !== 200) errors++;
+          times[w].push(r.ms);
+        }
       }
-      const d50 = quantile(direct, 0.5);
-      const x50 = quantile(through, 0.5);
-      const added = x50 - d50;
-      targets.push(judge(`real Cinder ${p.name}: p50 added by the proxy, share of Cinder's p50`, (100 * added) / d50, '%', '<= 5 %', (v) => v <= 5,
-        `${fmt(x50, 2)} vs ${fmt(d50, 2)} ms (+${fmt(added, 2)} ms; median paired difference ${fmt(quantile(paired, 0.5), 2)} ms)${errors ? `; ${errors} non-200` : ''}`));
-      rows.push([p.name, 'direct', fmt(d50, 2), fmt(quantile(direct, 0.99), 2), '-', errors]);
-      rows.push([p.name, 'proxy', fmt(x50, 2), fmt(quantile(through, 0.99), 2), `${fmt(added, 2)} (${fmt((100 * added) / d50, 1)} %)`, errors]);
-      data[p.name] = { direct, proxy: through };
+      const p50 = (w: Way) => quantile(times[w], 0.5);
+      const d50 = p50('direct');
+      const added = (w: Way) => p50(w) - d50;
+      const share = (w: Way) => (100 * added(w)) / d50;
+      targets.push(judge(`real Cinder ${p.name}: p50 added by the proxy, share of Cinder's p50`, share('proxy'), '%', '<= 5 %', (v) => v <= 5,
+        `${fmt(p50('proxy'), 2)} vs ${fmt(d50, 2)} ms (+${fmt(added('proxy'), 2)} ms); the bare Node proxy adds ${fmt(added('bare node proxy (floor)'), 2)} ms `
+        + `(${fmt(share('bare node proxy (floor)'), 1)} %), nginx ${fmt(added('nginx'), 2)} ms (${fmt(share('nginx'), 1)} %)${errors ? `; ${errors} non-200` : ''}`));
+      for (const w of WAYS) {
+        rows.push([p.name, w, fmt(p50(w), 2), fmt(quantile(times[w], 0.99), 2), w === 'direct' ? '-' : `${fmt(added(w), 2)} (${fmt(share(w), 1)} %)`, errors]);
+      }
+      notes.push(`${p.name}: the proxy adds ${fmt(added('proxy') - added('bare node proxy (floor)'), 2)} ms p50 over what the bare Node proxy adds`);
+      data[p.name] = times;
     }
     return {
       name: 'cinder',
       tables: [{
-        title: `5. In front of the real Cinder (scripts/cinder-dev, ${c.url}): ${s.cinderRequests} GETs each way per path, one at a time, alternating`,
+        title: `5. In front of the real Cinder (scripts/cinder-dev, ${c.url}): ${s.cinderRequests} GETs each way per path, one at a time, order rotating`,
         header: ['path', 'via', 'p50 ms', 'p99 ms', 'p50 added ms', 'errors'],
         rows,
-        notes: [`Cinder ${c.startedHere ? 'was started by this run (left running)' : 'was already running (left as it was)'}; ${E2E_LOCK} held throughout;`
-          + ' the proxy rewrites both answers (backup_status spliced in)'],
+        notes: [...notes, `Cinder ${c.startedHere ? 'was started by this run (left running)' : 'was already running (left as it was)'}; ${E2E_LOCK} held throughout;`
+          + ' the proxy rewrites both answers (backup_status spliced in); nginx and the bare Node proxy pass them as they are'],
       }],
       targets,
       data,
     };
   } finally {
-    agents.direct.destroy(); agents.proxy.destroy();
+    for (const a of Object.values(agents)) a.destroy();
     await proxy?.stop();
+    await floor?.proc.stop();
+    await nginx?.stop();
     await volume?.remove();
     await release();
   }
