@@ -5,6 +5,7 @@ import { CinderFault } from '../errors.js';
 import { answerHeaders } from './headers.js';
 import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext, type Splicer } from './rewrites/index.js';
 import { ReceivedBytes } from './received-bytes.js';
+import type { AnswerBuffers } from './answer-buffers.js';
 
 export interface AnswerOptions {
   rewrites: readonly Rewrite[];
@@ -14,6 +15,8 @@ export interface AnswerOptions {
   log: LoggerSource;
   /** Answer with this fault instead (the state store is unreachable). */
   unavailable(f: CinderFault): void;
+  /** Where the buffers of answers being rewritten come from and go back to. */
+  buffers: AnswerBuffers;
 }
 
 const NO_BODY_STATUSES = new Set([204, 304]);
@@ -51,7 +54,13 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
     passThrough(upstream, res);
     return;
   }
-  const received = new ReceivedBytes(declared);
+  const received = new ReceivedBytes(declared, options.buffers);
+  let sent: Buffer | undefined;
+  // the buffers are lent until the response is done with them: written out, or the connection gone
+  res.once('close', () => {
+    received.release();
+    if (sent) options.buffers.giveBack(sent);
+  });
   // the one rewrite that can work on the bytes reads them as they arrive, while the rest is on the wire
   const splicer = applicable.length === 1 ? applicable[0]!.splicer?.(options.ctx) : undefined;
   const onData = (chunk: Buffer) => {
@@ -69,7 +78,7 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
   };
   const onEnd = () => {
     const original = received.bytes();
-    rewriteBytes(original, applicable, options.ctx, splicer).catch((err: unknown) => {
+    rewriteBytes(original, applicable, options.ctx, splicer, (size) => options.buffers.take(size)).catch((err: unknown) => {
       // without the state the overlay would be a lie by omission (no `exporting`): say so instead
       if (err instanceof CinderFault && err.kind === 'stateUnavailable') return err;
       options.log.logger.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
@@ -77,6 +86,7 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
     }).then((bytes) => {
       if (res.destroyed) return;
       if (bytes instanceof CinderFault) { options.unavailable(bytes); return; }
+      sent = bytes;
       const headers = answerHeaders(upstream.rawHeaders, SIZED_ANEW);
       headers.push('Content-Length', String(bytes.length));
       res.writeHead(status, upstream.statusMessage, headers);
@@ -90,11 +100,12 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
 /**
  * The rewritten answer: spliced in place when the one rewrite that applies can do that (the answer keeps
  * Cinder's own bytes around the change), else parsed, rewritten and serialised. Throws on JSON it cannot read.
- * `splicer`: the one rewrite's splicer, already fed the answer as it arrived.
+ * `splicer`: the one rewrite's splicer, already fed the answer as it arrived; `allocate`: where the spliced copy goes.
  */
 export async function rewriteBytes(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext,
-  splicer: Splicer | undefined = rewrites.length === 1 ? rewrites[0]!.splicer?.(ctx) : undefined): Promise<Buffer> {
-  const spliced = splicer ? await splicer.finish(original) : undefined;
+  splicer: Splicer | undefined = rewrites.length === 1 ? rewrites[0]!.splicer?.(ctx) : undefined,
+  allocate?: (size: number) => Buffer): Promise<Buffer> {
+  const spliced = splicer ? await splicer.finish(original, allocate) : undefined;
   if (spliced) return spliced;
   const body = await applyRewrites(JSON.parse(original.toString('utf8')), ctx, rewrites);
   return Buffer.from(serializeRewritten(body, original.length));

@@ -13,6 +13,7 @@ import type { ForwardOptions, Forwarder } from './contract.js';
 import { outgoingHeaders, publicOrigin } from './headers.js';
 import { decodePath, encodeSegment, type CinderTarget } from '../cinder/path.js';
 import { sendAnswer } from './answer.js';
+import { AnswerBuffers } from './answer-buffers.js';
 import { postAnswerEffect } from './effects.js';
 import { sendFault } from './respond.js';
 import { installLeanPass, type LeanPassOptions, type UpstreamCall } from './forward-pass.js';
@@ -23,6 +24,8 @@ export type { ForwardOptions, Forwarder } from './contract.js';
 
 /** JSON answers up to this size are rewritten; larger ones pass untouched (a detail list of 10 000 volumes is ~15 MiB). */
 export const DEFAULT_MAX_REWRITE_BYTES = 32 * 1024 * 1024;
+/** Buffers of rewritten answers kept for the next ones, at most (a few long detail lists' worth). */
+const KEPT_ANSWER_BUFFER_BYTES = 16 * 1024 * 1024;
 
 export interface ForwarderDeps {
   config: Config;
@@ -64,6 +67,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   const prefix = base.pathname.replace(/\/+$/, '');
   const agent: http.Agent = createUpstreamAgent(base, config.upstream);
   const maxRewriteBytes = deps.maxRewriteBytes ?? DEFAULT_MAX_REWRITE_BYTES;
+  const buffers = new AnswerBuffers(KEPT_ANSWER_BUFFER_BYTES);
   // the request's forwarding state rides on the request object itself, under a key of this forwarder's own.
   // Not a WeakMap: measured with --trace-gc-nvp, with the record in a (long-lived, old-space) WeakMap every
   // request's object graph, which the record reaches, survived young-generation GCs and was promoted
@@ -98,7 +102,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     const status = proxyRes.statusCode ?? 502;
     flight.options.onUpstreamStatus?.(status);
     const answer = () => sendAnswer(proxyRes, req, res, {
-      rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, log: flight.log,
+      rewrites: flight.rewrites, ctx: flight.ctx, maxRewriteBytes, log: flight.log, buffers,
       unavailable: (f) => {
         flight.log.logger.warn({ err: f.message }, 'answer not rewritten: state store unavailable');
         proxyRes.resume();

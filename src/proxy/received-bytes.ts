@@ -1,5 +1,8 @@
+import type { AnswerBuffers } from './answer-buffers.js';
+
 /** Room for an answer that declares no length; doubled as it grows. */
 const FIRST_ROOM = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * An answer's body as it arrives, in one buffer (sized from Content-Length when declared), so that the
@@ -9,9 +12,9 @@ export class ReceivedBytes {
   private buffer: Buffer;
   length = 0;
 
-  /** `declared`: the Content-Length, NaN when there is none. */
-  constructor(private readonly declared: number) {
-    this.buffer = Buffer.allocUnsafe(declared > 0 ? declared : FIRST_ROOM);
+  /** `declared`: the Content-Length (at most what the caller is willing to hold), NaN when there is none. */
+  constructor(private readonly declared: number, private readonly buffers: AnswerBuffers) {
+    this.buffer = EMPTY;
   }
 
   add(chunk: Buffer): void {
@@ -23,8 +26,10 @@ export class ReceivedBytes {
     }
     const needed = this.length + chunk.length;
     if (needed > this.buffer.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+      const room = Math.max(needed, this.length === 0 && this.declared > 0 ? this.declared : FIRST_ROOM, this.buffer.length * 2);
+      const bigger = this.buffers.take(room);
       this.buffer.copy(bigger, 0, 0, this.length);
+      this.buffers.giveBack(this.buffer);
       this.buffer = bigger;
     }
     chunk.copy(this.buffer, this.length);
@@ -34,5 +39,12 @@ export class ReceivedBytes {
   /** The bytes so far (a view: later chunks do not change it, a later view may live in a bigger buffer). */
   bytes(): Buffer {
     return this.buffer.subarray(0, this.length);
+  }
+
+  /** The buffer goes back to the pool: no view of it may be read or written after this. */
+  release(): void {
+    this.buffers.giveBack(this.buffer);
+    this.buffer = EMPTY;
+    this.length = 0;
   }
 }

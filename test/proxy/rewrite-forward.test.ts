@@ -140,6 +140,40 @@ describe('rewrites through the forwarder', () => {
     }
   });
 
+  it('long answers rewritten at the same time each get their own bytes, also while callers go away mid-answer', async () => {
+    // the buffers of rewritten answers are reused: answers that overlap in time must never share one
+    const base = fixtureJson('volumes-detail').volumes[0];
+    const listOf = (tag: string) => Array.from({ length: 400 }, (_, i) => ({ ...base, id: `${tag}-${i}`, name: `${tag}-${i}` }));
+    const lists = { a: listOf('a'), b: listOf('b') };
+    const bodies = { a: Buffer.from(JSON.stringify({ volumes: lists.a })), b: Buffer.from(JSON.stringify({ volumes: lists.b })) };
+    const cinder = await startFakeCinder({
+      [`GET /v3/${P}/volumes/detail`]: (req, res) => {
+        const body = req.url!.includes('list=b') ? bodies.b : bodies.a;
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+        // in two writes, so that answers interleave
+        res.write(body.subarray(0, 100_000), () => setImmediate(() => res.end(body.subarray(100_000))));
+      },
+    });
+    const proxy = await startProxy(testConfig(cinder.url));
+    const expected = (list: typeof lists.a) => ({ volumes: list.map((v) => ({ ...v, 'wrs-volume:backup_status': null })) });
+    const abandoned = () => new Promise<void>((done) => {
+      const req = http.get(`${proxy.url}/v3/${P}/volumes/detail?list=b`, (res) => { res.once('data', () => { req.destroy(); done(); }); });
+      req.on('error', () => done());
+    });
+    for (let round = 0; round < 3; round++) {
+      const calls = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? 'a' : 'b') as 'a' | 'b');
+      const [answers] = await Promise.all([
+        Promise.all(calls.map((tag) => request(`${proxy.url}/v3/${P}/volumes/detail?list=${tag}`).then((r) => ({ tag, r })))),
+        Promise.all(Array.from({ length: 4 }, abandoned)),
+      ]);
+      for (const { tag, r } of answers) {
+        expect(r.status).toBe(200);
+        expectLengthRight(r);
+        expect(r.json(), `round ${round}, list ${tag}`).toEqual(expected(lists[tag]));
+      }
+    }
+  });
+
   it('passes answers untouched when they are encoded, not JSON, errors, or larger than the cap', async () => {
     const big = { volumes: Array.from({ length: 200 }, (_, i) => ({ id: `v-${i}`, status: 'available', name: 'x'.repeat(100) })) };
     const bigBytes = Buffer.from(JSON.stringify(big));

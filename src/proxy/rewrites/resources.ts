@@ -139,11 +139,11 @@ class ResourceSplicer implements Splicer {
     }
   }
 
-  async finish(bytes: Buffer): Promise<Buffer | undefined> {
+  async finish(bytes: Buffer, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer | undefined> {
     const found = this.scanAll(bytes);
     if (found === undefined) return undefined;
     if (found.length === 0) return bytes;
-    return applyEdits(bytes, await this.edits(found));
+    return applyEdits(bytes, await this.edits(found), allocate);
   }
 
   /** The resource objects of the answer, in byte order; undefined where the splice would not be exact. */
@@ -204,13 +204,13 @@ export function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteC
 /** Texts up to this length are copied byte by byte: Buffer.copy's own cost is more than such a copy. */
 const SHORT_TEXT = 64;
 
-function applyEdits(bytes: Buffer, edits: Edit[]): Buffer {
+function applyEdits(bytes: Buffer, edits: Edit[], allocate: (size: number) => Buffer): Buffer {
   if (edits.length === 0) return bytes;
   // the edits are in byte order: one pass made them, each resource's status edit before its additions
   // one output buffer, filled by copies: a Buffer per slice and per insert cost more than the scan
   let size = bytes.length;
   for (const e of edits) size += e.text.length - (e.end - e.at);
-  const out = Buffer.allocUnsafe(size);
+  const out = allocate(size).subarray(0, size);
   let from = 0;
   let to = 0;
   for (const e of edits) {

@@ -41,8 +41,11 @@ export interface Rewrite {
 export interface Splicer {
   /** The answer's bytes so far (each call's first bytes are the ones given before, unchanged). */
   feed(bytesSoFar: Buffer): void;
-  /** The rewritten answer; undefined where it cannot give exactly what the rewrite's `apply` gives (the parsed path then runs). */
-  finish(bytes: Buffer): Promise<Buffer | undefined>;
+  /**
+   * The rewritten answer, in a buffer from `allocate` (at least the size asked for); undefined where it cannot
+   * give exactly what the rewrite's `apply` gives (the parsed path then runs).
+   */
+  finish(bytes: Buffer, allocate?: (size: number) => Buffer): Promise<Buffer | undefined>;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
