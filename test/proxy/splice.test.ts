@@ -194,7 +194,7 @@ describe('scanResources', () => {
     const b = Buffer.from(text);
     const visitor: ResourceVisitor = {
       start: () => seen.push('{'),
-      member: (_b: Buffer, m: Member) => seen.push(`${b.toString('utf8', m.keyStart, m.keyEnd)}=${b.toString('utf8', m.valueStart, m.valueEnd)}`),
+      member: (_b: Buffer, m: Member, _key: number) => seen.push(`${b.toString('utf8', m.keyStart, m.keyEnd)}=${b.toString('utf8', m.valueStart, m.valueEnd)}`),
       end: () => seen.push('}'),
     };
     const result = scanResources(b, { list: 'volumes', single: 'volume' }, visitor);
@@ -205,6 +205,17 @@ describe('scanResources', () => {
     const { seen, result } = collect('{"x": {"volume": {"id": 1}}, "volumes": [1, {"id": "a", "m": {"id": "n"}, "l": [{"id": 2}]}, [{"id": 3}]], "volume": {"s": true}}');
     expect(seen).toEqual(['{', 'id="a"', 'm={"id": "n"}', 'l=[{"id": 2}]', '}', '{', 's=true', '}']);
     expect(result).toEqual({ lists: 1, singles: 1 });
+  });
+
+  it('with keys named, reports only those members (by index) and keys with an escape (to be read), counting all', async () => {
+    const b = Buffer.from('{"volumes": [{"size": 1, "id": "a", "st\\u0061tus": "x", "s": 2, "status": "y", "i": 3, "\\u0069d": "b", "idx": 4}]}');
+    const seen: string[] = [];
+    scanResources(b, { list: 'volumes', single: 'volume', keys: ['id', 'status'] }, {
+      start: () => {},
+      member: (_b, m, key) => seen.push(`${b.toString('utf8', m.keyStart, m.keyEnd)}:${key}`),
+      end: (_close, members) => seen.push(`members ${members}`),
+    });
+    expect(seen).toEqual(['id:0', 'st\\u0061tus:-1', 'status:1', '\\u0069d:-1', 'members 8']);
   });
 
   it('never refuses what JSON.parse accepts (random mutations of valid answers)', async () => {

@@ -31,8 +31,12 @@ export interface Member {
 export interface ResourceVisitor {
   /** A resource object opens at `open`. */
   start(open: number): void;
-  /** A member of the current resource in `b`, the text read so far (the member object is reused between calls). */
-  member(b: Buffer, m: Member): void;
+  /**
+   * A member of the current resource in `b`, the text read so far (the member object is reused between calls).
+   * `key`: the index in `ResourceNames.keys` of the member's key, or READ_THE_KEY when the visitor must read
+   * it itself (a key with an escape; every key when no keys were named).
+   */
+  member(b: Buffer, m: Member, key: number): void;
   /** The current resource's closing brace is at `close`; it had `members` members, the last ending at `lastEnd` (after `{` if none). */
   end(close: number, members: number, lastEnd: number): void;
 }
@@ -42,8 +46,8 @@ export interface ResourceNames {
   list: string;
   single: string;
   /**
-   * The member keys the visitor wants; members whose key starts otherwise are not reported (their count and
-   * end are). A key with an escape is always reported. Absent: every member.
+   * The member keys the visitor wants (ASCII, no escapes); members with other keys are not reported (their
+   * count and end are), except keys with an escape that could stand for one of them. Absent: every member.
    */
   keys?: readonly string[];
 }
@@ -113,12 +117,42 @@ function afterSpace(b: Buffer, i: number): number {
   return i;
 }
 
-/** For each byte, whether a key starting with it is reported. */
-function reportedFirstBytes(keys: readonly string[] | undefined): Uint8Array {
-  const table = new Uint8Array(256).fill(keys ? 0 : 1);
-  for (const key of keys ?? []) table[key.charCodeAt(0) & 0xff] = 1;
-  table[BACKSLASH] = 1;
-  return table;
+/** `key` of a member the visitor must read the key of itself. */
+export const READ_THE_KEY = -1;
+/** A member not reported. */
+const NOT_REPORTED = -2;
+
+/** The keys a scanner looks for, ready for comparing bytes: each key's bytes, and which first bytes any of them can start with. */
+interface WantedKeys { bytes: Buffer[]; firstBytes: Uint8Array }
+
+function wantedKeys(keys: readonly string[]): WantedKeys {
+  const firstBytes = new Uint8Array(256);
+  for (const key of keys) firstBytes[key.charCodeAt(0) & 0xff] = 1;
+  // a key that stands for one of them may start with an escape
+  firstBytes[BACKSLASH] = 1;
+  return { bytes: keys.map((k) => Buffer.from(k, 'latin1')), firstBytes };
+}
+
+/** How the member whose raw key is [start, end) is reported: the index of its key, READ_THE_KEY or NOT_REPORTED. */
+function reportAs(b: Buffer, start: number, end: number, wanted: WantedKeys | undefined): number {
+  if (wanted === undefined) return READ_THE_KEY;
+  // most keys are passed over on their first byte (an empty key's "first byte" is its closing quote: not wanted)
+  if (wanted.firstBytes[b[start]!] !== 1) return NOT_REPORTED;
+  const length = end - start;
+  let longer = false;
+  for (let k = 0; k < wanted.bytes.length; k++) {
+    const key = wanted.bytes[k]!;
+    if (key.length === length) {
+      let same = true;
+      for (let j = 0; j < length && same; j++) same = b[start + j] === key[j];
+      if (same) return k;
+    } else if (length > key.length) {
+      longer = true;
+    }
+  }
+  // an escape only makes the raw key longer than the text it stands for
+  if (longer) for (let j = start; j < end; j++) if (b[j] === BACKSLASH) return READ_THE_KEY;
+  return NOT_REPORTED;
 }
 
 /**
@@ -136,18 +170,18 @@ export class ResourceScanner {
   private resourceDepth = 0;
   private listDepth = 0;
   private containerStart = 0;
-  /** The current resource's member count, the end of its last member, whether the current member is reported. */
+  /** The current resource's member count, the end of its last member, how the current member is reported. */
   private members = 0;
   private lastEnd = 0;
-  private reporting = false;
+  private reporting = NOT_REPORTED;
   /** Bytes before this one have been read (a token cut off by the end of the text so far starts here). */
   private next = 0;
   private readonly m: Member = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0 };
   private readonly result: ScanResult = { lists: 0, singles: 0 };
-  private readonly reported: Uint8Array;
+  private readonly wanted: WantedKeys | undefined;
 
   constructor(private readonly names: ResourceNames, private readonly visitor: ResourceVisitor) {
-    this.reported = reportedFirstBytes(names.keys);
+    this.wanted = names.keys ? wantedKeys(names.keys) : undefined;
   }
 
   /** Read on in `b`, the text so far: its first bytes are the ones given before, unchanged. */
@@ -163,7 +197,7 @@ export class ResourceScanner {
   }
 
   private read(b: Buffer, final: boolean): void {
-    const { names, visitor, m, result, reported } = this;
+    const { names, visitor, m, result, wanted } = this;
     const n = b.length;
     // the loop works on locals (a field access per byte costs more than the byte), written back at the end
     let { stack, depth, state, top, resourceDepth, listDepth, containerStart, members, lastEnd, reporting } = this;
@@ -197,7 +231,7 @@ export class ResourceScanner {
             if (top === TOP_LIST) result.lists++;
             else if (top === TOP_SINGLE) result.singles++;
           } else if (depth === resourceDepth) {
-            reporting = reported[b[s + 1]!] === 1;
+            reporting = reportAs(b, s + 1, i, wanted);
             m.keyStart = s + 1;
             m.keyEnd = i;
           }
@@ -210,7 +244,7 @@ export class ResourceScanner {
         if (depth === resourceDepth) {
           members++;
           lastEnd = i + 1;
-          if (reporting) { m.valueStart = s; m.valueEnd = i + 1; visitor.member(b, m); }
+          if (reporting !== NOT_REPORTED) { m.valueStart = s; m.valueEnd = i + 1; visitor.member(b, m, reporting); }
         }
         state = COMMA_OR_CLOSE;
         // likewise the comma after a string value
@@ -247,7 +281,7 @@ export class ResourceScanner {
         if (depth !== 0 && depth === resourceDepth) {
           members++;
           lastEnd = i + 1;
-          if (reporting) { m.valueStart = containerStart; m.valueEnd = i + 1; visitor.member(b, m); }
+          if (reporting !== NOT_REPORTED) { m.valueStart = containerStart; m.valueEnd = i + 1; visitor.member(b, m, reporting); }
         }
         state = depth === 0 ? DONE : COMMA_OR_CLOSE;
         continue;
@@ -268,7 +302,7 @@ export class ResourceScanner {
       if (depth === resourceDepth) {
         members++;
         lastEnd = end;
-        if (reporting) { m.valueStart = i; m.valueEnd = end; visitor.member(b, m); }
+        if (reporting !== NOT_REPORTED) { m.valueStart = i; m.valueEnd = end; visitor.member(b, m, reporting); }
       }
       state = COMMA_OR_CLOSE;
       i = end - 1;
@@ -306,10 +340,6 @@ function keyEquals(b: Buffer, start: number, end: number, name: string): boolean
   return spells(b, start, name);
 }
 
-/** Whether the key of member `m` is `name` (ASCII). */
-export function keyIs(b: Buffer, m: Member, name: string): boolean {
-  return keyEquals(b, m.keyStart, m.keyEnd, name);
-}
 
 /** The text of a string token (quotes included in the range). */
 export function decodeString(b: Buffer, start: number, end: number): string {

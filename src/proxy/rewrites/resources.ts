@@ -2,7 +2,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { cinderJson } from '../../cinder/json.js';
 import type { ResourceOverlay, ResourceType } from '../../state/types.js';
 import { NO_OVERLAY } from '../../state/rules.js';
-import { decodeString, isStringAt, JsonBytesError, keyIs, ResourceScanner } from './json-bytes.js';
+import { decodeString, isStringAt, JsonBytesError, READ_THE_KEY, ResourceScanner } from './json-bytes.js';
 import { isObject, type Rewrite, type RewriteContext, type Splicer } from './types.js';
 
 /** Words after /volumes/ or /snapshots/ that are not resource ids. */
@@ -101,9 +101,9 @@ class ResourceSplicer implements Splicer {
   private addsPresent = false;
 
   constructor(private readonly type: ResourceType, private readonly ctx: RewriteContext) {
-    const addedKeys = [`${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`] as const;
-    const names = { list: `${type}s`, single: type, keys: ['id', 'status', ...addedKeys] };
-    this.scanner = new ResourceScanner(names, {
+    // the keys it looks for, in this order: the scan names each member by its index here
+    const keys = ['id', 'status', `${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`];
+    this.scanner = new ResourceScanner({ list: `${type}s`, single: type, keys }, {
       start: () => {
         this.id = undefined;
         this.ids = 0;
@@ -111,15 +111,17 @@ class ResourceSplicer implements Splicer {
         this.statuses = 0;
         this.addsPresent = false;
       },
-      member: (b, m) => {
-        if (keyIs(b, m, 'id')) {
+      member: (b, m, key) => {
+        // a key with an escape is read here; it may stand for none of them
+        const which = key === READ_THE_KEY ? keys.indexOf(decodeString(b, m.keyStart - 1, m.keyEnd + 1)) : key;
+        if (which === 0) {
           this.ids++;
           this.id = isStringAt(b, m.valueStart) ? decodeString(b, m.valueStart, m.valueEnd) : null;
-        } else if (keyIs(b, m, 'status')) {
+        } else if (which === 1) {
           this.statuses++;
           this.statusStart = m.valueStart;
           this.statusEnd = m.valueEnd;
-        } else if (keyIs(b, m, addedKeys[0]) || keyIs(b, m, addedKeys[1])) {
+        } else if (which > 1) {
           this.addsPresent = true;
         }
       },
