@@ -45,6 +45,20 @@ describe('cached store', () => {
     expect((await s.overlays('volume', ['v1'])).get('v1')).toMatchObject({ status: null, progress: null, backupStatus: expect.stringMatching(/^Export completed at /) });
   });
 
+  it('keeps volumes and snapshots apart: one id, two entries, a change to one leaves the other cached', async () => {
+    const inner = sqlite();
+    const s = new CachedStateStore(inner, 100);
+    const reads: string[] = [];
+    const overlays = inner.overlays.bind(inner);
+    inner.overlays = (type, ids) => { reads.push(type); return overlays(type, ids); };
+    await s.overlays('volume', ['x1']);
+    await s.overlays('snapshot', ['x1']);
+    await inner.createJob(exportJob('x1')); // the volume x1 changes, the snapshot x1 does not
+    expect((await s.overlays('volume', ['x1'])).get('x1')!.status).toBe('exporting');
+    expect((await s.overlays('snapshot', ['x1'])).get('x1')!.status).toBeNull();
+    expect(reads).toEqual(['volume', 'snapshot', 'volume']);
+  });
+
   it('never serves decisions from the cache: overlay and activeJobFor read the store', async () => {
     const inner = sqlite();
     const s = new CachedStateStore(inner, 100);
