@@ -3,8 +3,8 @@ import { cinderJson } from '../../src/cinder/json.js';
 import { rewriteBytes } from '../../src/proxy/answer.js';
 import { parseTarget } from '../helpers/target.js';
 import { selectRewrites } from '../../src/proxy/rewrites/index.js';
-import { JsonBytesError, scanResources, type Member, type ResourceVisitor } from '../../src/proxy/rewrites/json-bytes.js';
-import { overlayResources, snapshotOverlay, spliceResources, volumeOverlay } from '../../src/proxy/rewrites/resources.js';
+import { JsonBytesError, ResourceScanner, type Member, type ResourceVisitor } from '../../src/proxy/rewrites/json-bytes.js';
+import { overlayResources, snapshotOverlay, volumeOverlay } from '../../src/proxy/rewrites/resources.js';
 import { ReceivedBytes } from '../../src/proxy/received-bytes.js';
 import { AnswerBuffers } from '../../src/proxy/answer-buffers.js';
 import type { RewriteContext } from '../../src/proxy/rewrites/types.js';
@@ -41,7 +41,7 @@ async function splicedInPieces(type: ResourceType, bytes: Buffer, ctx: RewriteCo
 /** The splice of a whole answer, checked to be what the same answer arriving in pieces gives. */
 async function spliced(type: ResourceType, text: string, ctx: RewriteContext): Promise<string | undefined> {
   const bytes = Buffer.from(text);
-  const out = (await spliceResources(type, bytes, ctx))?.toString('utf8');
+  const out = (await (type === 'volume' ? volumeOverlay : snapshotOverlay).splicer!(ctx).finish(bytes))?.toString('utf8');
   for (const piece of [1, 7]) expect((await splicedInPieces(type, bytes, ctx, piece))?.toString('utf8'), `${piece}-byte pieces`).toBe(out);
   return out;
 }
@@ -91,7 +91,7 @@ function write(rand: () => number, value: unknown): string {
   return JSON.stringify(value, null, 1 + Math.floor(rand() * 4));
 }
 
-describe('spliceResources: the overlay on the bytes gives what the parsed path gives', () => {
+describe('the splice: the overlay on the bytes gives what the parsed path gives', () => {
   const overlays = {
     'volume:094098e3-67cd-4a57-a683-a518cb8020db': { backupStatus: 'Export started at 2026-11-27 03:00:00.123', status: 'exporting', progress: '37%' },
     'snapshot:83dfb006-0751-464b-9eae-96fd15d6e95b': { backupStatus: 'Export completed at 2026-11-27 03:01:00.000', status: null, progress: null },
@@ -157,7 +157,7 @@ describe('spliceResources: the overlay on the bytes gives what the parsed path g
   });
 });
 
-describe('spliceResources: where it could differ from the parsed path it declines', () => {
+describe('the splice: where it could differ from the parsed path it declines', () => {
   const cases: [string, string][] = [
     ['the list key twice (JSON.parse keeps the last)', '{"volumes": [{"id": "a"}], "volumes": [{"id": "b"}]}'],
     ['a resource with two ids', '{"volumes": [{"id": "a", "id": "b"}]}'],
@@ -188,7 +188,7 @@ describe('spliceResources: where it could differ from the parsed path it decline
   });
 });
 
-describe('scanResources', () => {
+describe('ResourceScanner', () => {
   const collect = (text: string) => {
     const seen: string[] = [];
     const b = Buffer.from(text);
@@ -197,7 +197,7 @@ describe('scanResources', () => {
       member: (_b: Buffer, m: Member, _key: number) => seen.push(`${b.toString('utf8', m.keyStart, m.keyEnd)}=${b.toString('utf8', m.valueStart, m.valueEnd)}`),
       end: () => seen.push('}'),
     };
-    const result = scanResources(b, { list: 'volumes', single: 'volume' }, visitor);
+    const result = new ResourceScanner({ list: 'volumes', single: 'volume' }, visitor).finish(b);
     return { seen, result };
   };
 
@@ -210,11 +210,11 @@ describe('scanResources', () => {
   it('with keys named, reports only those members (by index) and keys with an escape (to be read), counting all', async () => {
     const b = Buffer.from('{"volumes": [{"size": 1, "id": "a", "st\\u0061tus": "x", "s": 2, "status": "y", "i": 3, "\\u0069d": "b", "idx": 4}]}');
     const seen: string[] = [];
-    scanResources(b, { list: 'volumes', single: 'volume', keys: ['id', 'status'] }, {
+    new ResourceScanner({ list: 'volumes', single: 'volume', keys: ['id', 'status'] }, {
       start: () => {},
       member: (_b, m, key) => seen.push(`${b.toString('utf8', m.keyStart, m.keyEnd)}:${key}`),
       end: (_close, members) => seen.push(`members ${members}`),
-    });
+    }).finish(b);
     expect(seen).toEqual(['id:0', 'st\\u0061tus:-1', 'status:1', '\\u0069d:-1', 'members 8']);
   });
 

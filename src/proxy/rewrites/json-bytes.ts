@@ -111,7 +111,7 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-/** The index of the first byte at or after `i` that is not a space (answers put at most one between tokens). */
+/** The index of the first byte at or after `i` that is not a space (0x20: what Cinder puts between tokens). */
 function afterSpace(b: Buffer, i: number): number {
   while (b[i] === 0x20) i++;
   return i;
@@ -319,11 +319,6 @@ export class ResourceScanner {
     this.lastEnd = lastEnd;
     this.reporting = reporting;
   }
-}
-
-/** Scan a whole JSON text at once (ResourceScanner fed everything). */
-export function scanResources(b: Buffer, names: ResourceNames, visitor: ResourceVisitor): ScanResult {
-  return new ResourceScanner(names, visitor).finish(b);
 }
 
 /** Whether the raw key bytes [start, end) are `name` (ASCII); an escaped key is decoded first. */

@@ -198,11 +198,6 @@ class ResourceSplicer implements Splicer {
   }
 }
 
-/** The splice of a whole answer at once. */
-export function spliceResources(type: ResourceType, bytes: Buffer, ctx: RewriteContext): Promise<Buffer | undefined> {
-  return new ResourceSplicer(type, ctx).finish(bytes);
-}
-
 /** Texts up to this length are copied byte by byte: Buffer.copy's own cost is more than such a copy. */
 const SHORT_TEXT = 64;
 
