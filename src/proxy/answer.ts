@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerSource } from '../log.js';
 import { cinderJson } from '../cinder/json.js';
 import { CinderFault } from '../errors.js';
-import { answerHeaders } from './headers.js';
+import { answerBodyFacts, answerHeaders } from './headers.js';
 import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext, type Splicer } from './rewrites/index.js';
 import { ReceivedBytes } from './received-bytes.js';
 import type { AnswerBuffers } from './answer-buffers.js';
@@ -27,10 +27,6 @@ function isJson(contentType: string | undefined): boolean {
   return typeof contentType === 'string' && /^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim());
 }
 
-function isEncoded(encoding: string | undefined): boolean {
-  return encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '';
-}
-
 /** Stream the upstream answer to the caller as it is. */
 function passThrough(upstream: IncomingMessage, res: ServerResponse, prefix: Buffer[] = []): void {
   res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, answerHeaders(upstream.rawHeaders));
@@ -45,12 +41,14 @@ function passThrough(upstream: IncomingMessage, res: ServerResponse, prefix: Buf
 /** Send the upstream answer to the caller: rewritten when a rewrite applies and the body is small JSON, else streamed. */
 export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res: ServerResponse, options: AnswerOptions): void {
   const status = upstream.statusCode ?? 502;
-  const applicable = acceptsStatus(options.rewrites, status);
-  const declared = Number(upstream.headers['content-length'] ?? NaN);
-  const candidate = applicable.length > 0 && req.method !== 'HEAD' && !NO_BODY_STATUSES.has(status)
-    && isJson(upstream.headers['content-type']) && !isEncoded(upstream.headers['content-encoding'])
-    && !(declared > options.maxRewriteBytes);
-  if (!candidate) {
+  const applicable = options.rewrites.length === 0 ? options.rewrites : acceptsStatus(options.rewrites, status);
+  if (applicable.length === 0 || req.method === 'HEAD' || NO_BODY_STATUSES.has(status)) {
+    passThrough(upstream, res);
+    return;
+  }
+  const body = answerBodyFacts(upstream.rawHeaders);
+  const declared = body.length;
+  if (!isJson(body.contentType) || body.encoded || declared > options.maxRewriteBytes) {
     passThrough(upstream, res);
     return;
   }

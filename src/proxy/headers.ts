@@ -78,3 +78,35 @@ export function answerHeaders(rawHeaders: string[], drop: ReadonlySet<string> = 
   }
   return out;
 }
+
+/** What an answer's headers say about its body, for the decision to rewrite it. */
+export interface AnswerBodyFacts {
+  contentType: string | undefined;
+  /** Declared length; NaN when absent or not a number. */
+  length: number;
+  /** Any content coding other than identity. */
+  encoded: boolean;
+}
+
+/**
+ * The body facts read straight off the raw header list: building Node's `headers` object for three values
+ * cost more than the rest of the decision. Read as that object would read them: the first Content-Type and
+ * Content-Length; Content-Encoding counts when any of its values names a coding.
+ */
+export function answerBodyFacts(rawHeaders: readonly string[]): AnswerBodyFacts {
+  let contentType: string | undefined;
+  let length: string | undefined;
+  let encoded = false;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    // only names of these lengths can match: the others are never lower-cased
+    if (name.length === 12 && contentType === undefined && name.toLowerCase() === 'content-type') contentType = rawHeaders[i + 1];
+    else if (name.length === 14 && length === undefined && name.toLowerCase() === 'content-length') length = rawHeaders[i + 1];
+    else if (name.length === 16 && name.toLowerCase() === 'content-encoding') encoded ||= namesCoding(rawHeaders[i + 1]!);
+  }
+  return { contentType, length: length === undefined ? NaN : Number(length), encoded };
+}
+
+function namesCoding(value: string): boolean {
+  return value.split(',').some((v) => { const coding = v.trim().toLowerCase(); return coding !== '' && coding !== 'identity'; });
+}

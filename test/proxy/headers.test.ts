@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { answerHeaders, outgoingHeaders, publicOrigin } from '../../src/proxy/headers.js';
+import { answerBodyFacts, answerHeaders, outgoingHeaders, publicOrigin } from '../../src/proxy/headers.js';
 
 function fakeReq(headers: Record<string, string>, remoteAddress = '192.0.2.7'): IncomingMessage {
   return { headers, socket: { remoteAddress } } as unknown as IncomingMessage;
@@ -57,5 +57,22 @@ describe('answer headers', () => {
     expect(answerHeaders(raw, new Set(['content-length']))).toEqual([
       'Content-Type', 'application/json', 'X-Openstack-Request-Id', 'req-1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2',
     ]);
+  });
+});
+
+describe('answer body facts', () => {
+  it('reads type, length and coding in any case, the first type and length as Node keeps them', () => {
+    expect(answerBodyFacts(['CONTENT-TYPE', 'application/json', 'content-length', '12', 'Content-Type', 'text/plain',
+      'Content-Length', '99', 'X-Content-Type', 'text/html'])).toEqual({ contentType: 'application/json', length: 12, encoded: false });
+    expect(answerBodyFacts(['Vary', 'Accept'])).toEqual({ contentType: undefined, length: NaN, encoded: false });
+    expect(answerBodyFacts(['Content-Length', 'many'])).toMatchObject({ length: NaN });
+  });
+
+  it('counts a content coding in any of the Content-Encoding values, identity and empty ones not', () => {
+    expect(answerBodyFacts(['Content-Encoding', 'identity']).encoded).toBe(false);
+    expect(answerBodyFacts(['Content-Encoding', ' ']).encoded).toBe(false);
+    expect(answerBodyFacts(['content-encoding', 'GZIP']).encoded).toBe(true);
+    expect(answerBodyFacts(['Content-Encoding', 'identity, br']).encoded).toBe(true);
+    expect(answerBodyFacts(['Content-Encoding', 'identity', 'Content-Encoding', 'gzip']).encoded).toBe(true);
   });
 });
