@@ -137,6 +137,18 @@ describe('the splice: the overlay on the bytes gives what the parsed path gives'
     expect(JSON.parse(out!).volumes.map((v: { status?: string }) => v.status)).toEqual(['exporting', 'exporting', 'exporting', 'exporting', undefined]);
   });
 
+  it('one overlay object seen by a volume and by a snapshot answer: each gets its own type\'s members, answer after answer', async () => {
+    const shared: ResourceOverlay = { backupStatus: 'Export started', status: null, progress: '5%' };
+    const ctx = context({ 'volume:a': shared, 'snapshot:a': shared });
+    for (let round = 0; round < 2; round++) {
+      expect(await spliced('volume', '{"volume": {"id": "a"}}', ctx)).toBe('{"volume": {"id": "a", "wrs-volume:backup_status": "Export started", "wrs-volume:backup_progress": "5%"}}');
+      expect(await spliced('snapshot', '{"snapshot": {"id": "a"}}', ctx)).toBe('{"snapshot": {"id": "a", "wrs-snapshot:backup_status": "Export started", "wrs-snapshot:backup_progress": "5%"}}');
+      // the shared "no state" overlay too
+      expect(await spliced('snapshot', '{"snapshots": [{"id": "b"}]}', ctx)).toBe('{"snapshots": [{"id": "b", "wrs-snapshot:backup_status": null}]}');
+      expect(await spliced('volume', '{"volumes": [{"id": "b"}]}', ctx)).toBe('{"volumes": [{"id": "b", "wrs-volume:backup_status": null}]}');
+    }
+  });
+
   it('matches the parsed path on 300 random answers (awkward strings, nesting, key order, formatting)', async () => {
     const rand = prng(20261127);
     for (let n = 0; n < 300; n++) {

@@ -125,7 +125,16 @@ const NOT_REPORTED = -2;
 /** The keys a scanner looks for, ready for comparing bytes: each key's bytes, and which first bytes any of them can start with. */
 interface WantedKeys { bytes: Buffer[]; firstBytes: Uint8Array }
 
+/** Made once per keys list (a scanner is made per answer; its keys are one of a few constant lists). */
+const WANTED_KEYS = new WeakMap<readonly string[], WantedKeys>();
+
 function wantedKeys(keys: readonly string[]): WantedKeys {
+  let wanted = WANTED_KEYS.get(keys);
+  if (wanted === undefined) WANTED_KEYS.set(keys, wanted = makeWantedKeys(keys));
+  return wanted;
+}
+
+function makeWantedKeys(keys: readonly string[]): WantedKeys {
   const firstBytes = new Uint8Array(256);
   for (const key of keys) firstBytes[key.charCodeAt(0) & 0xff] = 1;
   // a key that stands for one of them may start with an escape

@@ -2,7 +2,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { cinderJson } from '../../cinder/json.js';
 import type { ResourceOverlay, ResourceType } from '../../state/types.js';
 import { NO_OVERLAY } from '../../state/rules.js';
-import { decodeString, isStringAt, JsonBytesError, READ_THE_KEY, ResourceScanner } from './json-bytes.js';
+import { decodeString, isStringAt, JsonBytesError, READ_THE_KEY, ResourceScanner, type ResourceNames } from './json-bytes.js';
 import { isObject, type Rewrite, type RewriteContext, type Splicer } from './types.js';
 
 /** Words after /volumes/ or /snapshots/ that are not resource ids. */
@@ -87,6 +87,22 @@ class NotExact extends Error {}
  * the result could differ from overlayResources' (broken JSON, a key twice, a member it adds already there):
  * the parsed path then runs and decides.
  */
+/** What a splicer of each type scans for; the scan names each member by its key's index in `keys`. */
+const SPLICE_NAMES: Record<ResourceType, ResourceNames> = {
+  volume: { list: 'volumes', single: 'volume', keys: ['id', 'status', `${PREFIX.volume}:backup_status`, `${PREFIX.volume}:backup_progress`] },
+  snapshot: { list: 'snapshots', single: 'snapshot', keys: ['id', 'status', `${PREFIX.snapshot}:backup_status`, `${PREFIX.snapshot}:backup_progress`] },
+};
+
+/**
+ * The texts an overlay writes, made once per overlay object and kept while it lives: most answers carry
+ * the same few overlays (none, or a cached one), and making the text is most of a short answer's splice.
+ * Which text depends only on the overlay, whether backup_status is injected and whether the resource has a
+ * status member of its own; an overlay object never changes (a change is a new one).
+ */
+const OVERLAY_TEXTS: Record<ResourceType, WeakMap<ResourceOverlay, (OverlayText | undefined)[]>> = {
+  volume: new WeakMap(), snapshot: new WeakMap(),
+};
+
 class ResourceSplicer implements Splicer {
   private readonly found: Found[] = [];
   private readonly scanner: ResourceScanner;
@@ -101,9 +117,9 @@ class ResourceSplicer implements Splicer {
   private addsPresent = false;
 
   constructor(private readonly type: ResourceType, private readonly ctx: RewriteContext) {
-    // the keys it looks for, in this order: the scan names each member by its index here
-    const keys = ['id', 'status', `${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`];
-    this.scanner = new ResourceScanner({ list: `${type}s`, single: type, keys }, {
+    const names = SPLICE_NAMES[type];
+    const keys = names.keys!;
+    this.scanner = new ResourceScanner(names, {
       start: () => {
         this.id = undefined;
         this.ids = 0;
@@ -165,19 +181,16 @@ class ResourceSplicer implements Splicer {
 
   private async edits(found: Found[]): Promise<Edit[]> {
     const overlays = await this.ctx.overlays(this.type, found.map((f) => f.id));
-    // most resources of a long list share one overlay object (none, or the same cached one): its text is made
-    // once (per kind of resource: with a status member of its own or without)
-    const texts = [new Map<ResourceOverlay, OverlayText>(), new Map<ResourceOverlay, OverlayText>()] as const;
+    const texts = OVERLAY_TEXTS[this.type];
+    const injected = this.ctx.injectBackupStatus ? 2 : 0;
     const edits: Edit[] = [];
     for (const f of found) {
       const overlay = overlays.get(f.id) ?? NO_OVERLAY;
       const hasStatus = f.statusStart >= 0;
-      const cache = texts[hasStatus ? 1 : 0];
-      let text = cache.get(overlay);
-      if (text === undefined) {
-        text = this.textOf(overlay, hasStatus);
-        cache.set(overlay, text);
-      }
+      let kinds = texts.get(overlay);
+      if (kinds === undefined) texts.set(overlay, kinds = []);
+      const kind = injected + (hasStatus ? 1 : 0);
+      const text = kinds[kind] ??= this.textOf(overlay, hasStatus);
       if (text.status) edits.push({ at: f.statusStart, end: f.statusEnd, text: text.status });
       const appended = f.members > 0 ? text.appendedAfterMember : text.appended;
       if (appended.length) edits.push({ at: f.lastEnd, end: f.lastEnd, text: appended });
