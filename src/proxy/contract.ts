@@ -6,7 +6,7 @@ import type { ResourceType } from '../state/types.js';
 /** What the server hands the proxy for one request. */
 export interface ForwardOptions {
   requestId: string;
-  /** The request's logger (made on first use by the server's request context). */
+  /** The request's logger for the proxy's lines (`module: proxy` and the request id; made on first use). */
   log: LoggerSource;
   /** The request target as Cinder reads it, parsed once by the server (src/cinder/path.ts). */
   target: CinderTarget;

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { ClientRequest } from 'node:http';
 import { ProxyServer, type ServerOptions } from 'http-proxy-3';
 import type { Config } from '../config/schema.js';
-import { LazyChildLogger, type Logger, type LoggerSource } from '../log.js';
+import type { Logger, LoggerSource } from '../log.js';
 import type { StateStore } from '../state/types.js';
 import { CinderFault, fault } from '../errors.js';
 import { ANSWER_TIMEOUT_CODE, classifyUpstreamError, createUpstreamAgent, upstreamFailureReason } from '../cinder/agent.js';
@@ -166,7 +166,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     // the target the route table read, under the upstream's mount path: a dot segment cannot climb out of it
     const upstream = prefix + (translated ? asV3(target) : target.sent);
     if (debugging) {
-      options.log.logger.child({ module: 'proxy' }).debug({ method: req.method, url: req.url, upstream, translated,
+      options.log.logger.debug({ method: req.method, url: req.url, upstream, translated,
         rewrites: rewrites.map((r) => r.name) }, 'forwarding');
     }
     const call: UpstreamCall = {
@@ -177,7 +177,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     };
     const replayable = IDEMPOTENT.has(ctx.method) && !call.streamBody;
     inFlight.set(req, {
-      options, ctx, rewrites, call, replayable, retried: false, log: new LazyChildLogger(options.log, { module: 'proxy' }),
+      options, ctx, rewrites, call, replayable, retried: false, log: options.log,
     });
     send(req, res, call);
   }
@@ -195,7 +195,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
         // GET / is forwarded anyway (the upstream answers for itself); /v2 cannot be routed without knowing
         if (callerVersion !== 'v2') { start(req, res, options, false, false); return; }
         const f = err instanceof CinderFault ? err : fault('upstreamUnavailable', { reason: String(err) });
-        options.log.logger.warn({ module: 'proxy', err: f.message }, 'cannot tell whether the upstream serves v2');
+        options.log.logger.warn({ err: f.message }, 'cannot tell whether the upstream serves v2');
         sendFault(req, res, options.requestId, f.status, f.message);
       },
     );

@@ -48,8 +48,7 @@ export interface ProxyApp {
  * The operations endpoints are an express app. No body parsing anywhere (the forwarder streams).
  */
 export function createApp(deps: AppDeps): ProxyApp {
-  const logger = deps.logger.child({ module: 'server' });
-  const serverLog: LoggerSource = { logger };
+  const rootLog: LoggerSource = { logger: deps.logger };
   const metrics = deps.metrics ?? createMetrics(deps.store);
   const parseTarget = targetParser(deps.config.api.projectIdPattern);
   const app = express();
@@ -57,7 +56,7 @@ export function createApp(deps: AppDeps): ProxyApp {
   app.disable('etag');
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    const ctx = attachContext(req, serverLog);
+    const ctx = attachContext(req, rootLog);
     const ops = (req.method === 'GET' || req.method === 'HEAD') && OPS_PATHS.has(pathOnly(req.url));
     const target = ops ? undefined : parseTarget(req.method, req.url, req.headers['content-type']);
     const route = target && classify(target);
@@ -167,7 +166,7 @@ function forwarding(
     const sent = performance.now();
     const injectBackupStatus = !deps.config.api.requireWrsHeader || req.headers['wrs-header'] !== undefined;
     deps.forwarder.forward(req, res, {
-      requestId: ctx.requestId, log: ctx, target, injectBackupStatus, ...(body ? { body } : {}),
+      requestId: ctx.requestId, log: ctx.forModule('proxy'), target, injectBackupStatus, ...(body ? { body } : {}),
       ...(statusReset ? { statusReset } : {}),
       onUpstreamStatus() { metrics.upstreamLatency(route.kind, (performance.now() - sent) / 1000); },
     });

@@ -9,12 +9,21 @@ import { LazyChildLogger, type LoggerSource } from '../log.js';
  */
 export class RequestContext extends LazyChildLogger {
   constructor(
-    parent: LoggerSource,
+    /** The logger the request's loggers are children of: it binds no module (each child names its own). */
+    private readonly root: LoggerSource,
     readonly requestId: string,
     /** Whether the per-request completion line is logged (info level), known without making the child logger. */
     readonly logsRequests: boolean,
   ) {
-    super(parent, { requestId });
+    super(root, { module: 'server', requestId });
+  }
+
+  /**
+   * The request's logger for another module's lines: that module and this request's id. A child of this
+   * context's own logger would carry `module` twice (pino writes every binding), which a strict JSON reader refuses.
+   */
+  forModule(module: string): LoggerSource {
+    return new LazyChildLogger(this.root, { module, requestId: this.requestId });
   }
 }
 
@@ -23,8 +32,8 @@ const CONTEXT = Symbol('stx-request-context');
 type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
 
 /** Give the request its context (id and lazy logger), found again with contextOf(). */
-export function attachContext(req: IncomingMessage, parent: LoggerSource): RequestContext {
-  const ctx = new RequestContext(parent, newRequestId(), parent.logger.isLevelEnabled('info'));
+export function attachContext(req: IncomingMessage, root: LoggerSource): RequestContext {
+  const ctx = new RequestContext(root, newRequestId(), root.logger.isLevelEnabled('info'));
   (req as WithContext)[CONTEXT] = ctx;
   return ctx;
 }

@@ -39,6 +39,8 @@ export interface Harness {
   forwarded: ForwardOptions[];
   /** Every log line the proxy wrote (parsed). */
   logs: Record<string, any>[];
+  /** The same log lines as written. */
+  logTexts: string[];
   /** Close early (e.g. to start another harness); the test's end closes it anyway. */
   close(): Promise<void>;
 }
@@ -72,7 +74,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     log: { level: 'debug' },
     ...options.config,
   });
-  const { logger, lines: logs } = captureLogger();
+  const { logger, lines: logs, texts: logTexts } = captureLogger();
   const inner = new SqliteStateStore(':memory:');
   const store = options.wrapStore ? options.wrapStore(inner) : inner;
   const versions = createUpstreamVersions({ config, logger });
@@ -98,7 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   onTestFinished(close);
   const { url } = await listen(server);
-  return { url, fake, store, engine, config, exportDir, forwarded, logs, close };
+  return { url, fake, store, engine, config, exportDir, forwarded, logs, logTexts, close };
 }
 
 /** The clock of the forwarder harness's store: backup_status texts read `... at 2026-11-27 03:00:00.123000`. */
@@ -133,7 +135,7 @@ export async function startProxy(config: Config, options: ProxyOptions = {}): Pr
     requestIds.push(requestId);
     const body = options.bodyFor?.(req);
     forwarder.forward(req, res, {
-      requestId, log: { logger: logger.child({ requestId }) }, target: parseTarget(req.method, req.url, req.headers['content-type']),
+      requestId, log: { logger: logger.child({ module: 'proxy', requestId }) }, target: parseTarget(req.method, req.url, req.headers['content-type']),
       injectBackupStatus: options.injectBackupStatus ?? true,
       ...(body ? { body } : {}),
     });

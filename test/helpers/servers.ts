@@ -28,13 +28,15 @@ export function testConfig(upstreamUrl: string, upstream: Record<string, unknown
 }
 
 /** A logger that keeps its lines (parsed) for assertions. */
-export function captureLogger(level = 'debug'): { logger: Logger; lines: Array<Record<string, any>> } {
+export function captureLogger(level = 'debug'): { logger: Logger; lines: Array<Record<string, any>>; texts: string[] } {
   const lines: Array<Record<string, any>> = [];
+  // each line as written, too: a parsed line cannot show a key written twice
+  const texts: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) { texts.push(line); lines.push(JSON.parse(line)); }
       cb();
     },
   });
-  return { logger: createLogger(level, sink), lines };
+  return { logger: createLogger(level, sink), lines, texts };
 }

@@ -68,6 +68,19 @@ describe('request ids, logging and faults', () => {
     expect(h.logs.filter((l) => l.msg === 'request' && l.requestId === undefined)).toHaveLength(0);
   });
 
+  it('a forwarded request logs its lines with its id and one module each, the proxy\'s as proxy', async () => {
+    h = await startHarness({ config: { upstream: { url: 'http://127.0.0.1:1', connectTimeoutMs: 2000, timeoutMs: 10000 } } });
+    const res = await request(`${h.url}/v3/${PROJECT}/volumes/${VOLUME_ID}`);
+    expect(res.status).toBe(503);
+    const id = res.headers['x-openstack-request-id'];
+    const mine = h.logTexts.filter((text) => text.includes(`"requestId":"${id}"`));
+    expect(mine.length).toBeGreaterThanOrEqual(2);
+    for (const text of mine) expect(text.match(/"module":/g), text).toHaveLength(1);
+    const parsed = mine.map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect(parsed.find((l) => l.msg === 'upstream failed')).toMatchObject({ module: 'proxy', requestId: id });
+    expect(parsed.find((l) => l.msg === 'request')).toMatchObject({ module: 'server', requestId: id, status: 503 });
+  });
+
   it('each answer of the proxy gets a new id', async () => {
     h = await startHarness();
     const a = await request(`${h.url}/v2/${PROJECT}/extensions/wrs-volume`);
