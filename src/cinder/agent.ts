@@ -11,7 +11,7 @@ export const ANSWER_TIMEOUT_CODE = 'EUPSTREAMTIMEOUT';
  * Free keep-alive sockets are dropped after this idle time: below Cinder's own client_socket_timeout (900 s) and
  * the usual keep-alive timeouts of a balancer in front of it, so a reused socket is rarely one the far end closed.
  */
-const FREE_SOCKET_IDLE_MS = 4_000;
+export const FREE_SOCKET_IDLE_MS = 4_000;
 
 export interface UpstreamAgentOptions {
   maxSockets: number;

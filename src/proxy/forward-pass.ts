@@ -21,6 +21,11 @@ export interface LeanPassOptions {
   /** target's host name as the resolver takes it (an IPv6 address without its brackets). */
   hostname: string;
   agent: http.Agent;
+  /**
+   * The upstream call's idle limit: the request's own socket timeout (Node sets it on the socket it gets
+   * and its agent puts the idle one back), reported as the call's `timeout` event.
+   */
+  timeoutMs: number;
   upstream: UpstreamCall;
 }
 
@@ -41,7 +46,7 @@ export function leanStream(req: IncomingMessage, res: ServerResponse, options: L
   const { target, upstream } = options;
   const proxyReq = (target.protocol === 'https:' ? https : http).request({
     protocol: target.protocol, hostname: options.hostname, port: target.port, method: req.method, path: upstream.path,
-    headers: upstream.headers, agent: options.agent,
+    headers: upstream.headers, agent: options.agent, timeout: options.timeoutMs,
   });
   server.emit('proxyReq', proxyReq, req, res, options);
   const onError = (err: Error & { code?: string }) => {

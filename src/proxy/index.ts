@@ -91,15 +91,17 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   // a URL keeps an IPv6 address in brackets; the resolver wants it bare
   const hostname = base.hostname.replace(/^\[(.*)\]$/, '$1');
   const send = (req: IncomingMessage, res: ServerResponse, call: UpstreamCall) => {
-    const options: LeanPassOptions = { target: base, hostname, agent, upstream: call };
+    const options: LeanPassOptions = { target: base, hostname, agent, timeoutMs: config.upstream.timeoutMs, upstream: call };
     web(req, res, options as unknown as ServerOptions, onError);
   };
 
+  // idle limit: no answer (or a silent answer) for timeoutMs ends the exchange; a flowing upload keeps it alive.
+  // The call's own `timeout` option arms it (no timer set per request); this ends the call when it fires
+  function answerTimedOut(this: ClientRequest): void {
+    this.destroy(Object.assign(new Error(`no answer within ${config.upstream.timeoutMs} ms`), { code: ANSWER_TIMEOUT_CODE }));
+  }
   proxy.on('proxyReq', (proxyReq, req) => {
-    // idle limit: no answer (or a silent answer) for timeoutMs ends the exchange; a flowing upload keeps it alive
-    proxyReq.setTimeout(config.upstream.timeoutMs, () => {
-      proxyReq.destroy(Object.assign(new Error(`no answer within ${config.upstream.timeoutMs} ms`), { code: ANSWER_TIMEOUT_CODE }));
-    });
+    proxyReq.on('timeout', answerTimedOut);
     const flight = inFlight.get(req);
     if (flight) flight.proxyReq = proxyReq;
     if (debugging) proxyReq.once('socket', () => flight?.log.logger.debug({ upstream: proxyReq.path, reusedSocket: proxyReq.reusedSocket }, 'sent upstream'));

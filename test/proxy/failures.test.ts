@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { armConnectTimeout, CONNECT_TIMEOUT_CODE } from '../../src/cinder/agent.js';
+import { armConnectTimeout, CONNECT_TIMEOUT_CODE, FREE_SOCKET_IDLE_MS } from '../../src/cinder/agent.js';
 import { flakyKeepAlive, startFakeCinder } from '../helpers/fake-cinder.js';
 import { sendFixture } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
@@ -73,11 +73,32 @@ describe('upstream failures', () => {
       [`GET /v3/${P}/types`]: (_req, res) => sendFixture(res, 'types-list'),
     });
     const proxy = await startProxy(testConfig(cinder.url, { timeoutMs: 300 }));
+    const asked = Date.now();
     const slow = await request(`${proxy.url}/v3/${P}/volumes`);
     expectFault(slow, 504, 'gatewayTimeout', proxy.requestIds[0]!);
+    // the call's own limit, not the idle limit of the agent's spare connections
+    expect(Date.now() - asked).toBeLessThan(FREE_SOCKET_IDLE_MS);
     const next = await request(`${proxy.url}/v3/${P}/types`);
     expect(next.status).toBe(200);
     expect(next.json().volume_types).toBeDefined();
+  });
+
+  it('answers 504 on a kept-alive upstream connection too, and does not use that connection again', async () => {
+    const ports: number[] = [];
+    const cinder = await startFakeCinder({
+      [`GET /v3/${P}/types`]: (req, res) => { ports.push(req.socket.remotePort!); sendFixture(res, 'types-list'); },
+      [`GET /v3/${P}/volumes`]: (req) => { ports.push(req.socket.remotePort!); /* never answers */ },
+    });
+    const proxy = await startProxy(testConfig(cinder.url, { timeoutMs: 300 }));
+    expect((await request(`${proxy.url}/v3/${P}/types`)).status).toBe(200);
+    const asked = Date.now();
+    const slow = await request(`${proxy.url}/v3/${P}/volumes`);
+    expectFault(slow, 504, 'gatewayTimeout', proxy.requestIds[1]!);
+    expect(Date.now() - asked).toBeLessThan(FREE_SOCKET_IDLE_MS);
+    expect((await request(`${proxy.url}/v3/${P}/types`)).status).toBe(200);
+    // the silent call went over the first call's connection; the call after it needed a new one
+    expect(ports[1]).toBe(ports[0]);
+    expect(ports[2]).not.toBe(ports[1]);
   });
 
   it('cuts the caller connection when the upstream fails after the answer started', async () => {
