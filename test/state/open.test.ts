@@ -18,6 +18,9 @@ describe('openStateStore', () => {
     expect(() => parseConfig({ state: { url: 'mysql://db/stx' } })).toThrow(/state\.url: must be a postgres:\/\/ or postgresql:\/\/ URL/);
     expect(replicaIdOf(parseConfig({}, { STX_PROXY_REPLICA_ID: 'ctl-1' }))).toBe('ctl-1');
     expect(replicaIdOf(parseConfig({ listen: { port: 9777 } }))).toBe(`${hostname()}:9777`);
+    // any free port: two such replicas on one host must not share an id
+    expect(replicaIdOf(parseConfig({ listen: { port: 0 } }), 4242)).toBe(`${hostname()}:0:pid4242`);
+    expect(replicaIdOf(parseConfig({ listen: { port: 0 } }), 1)).not.toBe(replicaIdOf(parseConfig({ listen: { port: 0 } }), 2));
     expect(() => parseConfig({ state: { leaseMs: 1000, renewMs: 1000 } })).toThrow(/state\.renewMs: must be shorter than state\.leaseMs/);
     expect(redactUrl('postgres://stx:secret@db:5432/stx?sslmode=require')).toBe('postgres://stx:***@db:5432/stx?sslmode=require');
   });
