@@ -67,6 +67,23 @@ function withOverlay(type: ResourceType, resource: unknown, overlays: Map<string
 }
 
 
+/** What a splicer of each type scans for; the scan names each member by its key's index in `keys`. */
+function spliceNames(type: ResourceType): ResourceNames {
+  return { list: `${type}s`, single: type, keys: ['id', 'status', `${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`] };
+}
+const SPLICE_NAMES: Record<ResourceType, ResourceNames> = { volume: spliceNames('volume'), snapshot: spliceNames('snapshot') };
+
+/**
+ * The texts an overlay writes, made once per overlay object and kept while it lives: most answers carry
+ * the same few overlays (none, or a cached one), and making the text again for each answer was a
+ * measurable part of a short answer's splice.
+ * Which text depends only on the overlay, whether backup_status is injected and whether the resource has a
+ * status member of its own; an overlay object never changes (a change is a new one).
+ */
+const OVERLAY_TEXTS: Record<ResourceType, WeakMap<ResourceOverlay, (OverlayText | undefined)[]>> = {
+  volume: new WeakMap(), snapshot: new WeakMap(),
+};
+
 /** What the scan found in one resource object: where its edits go. */
 interface Found { id: string; /** -1: the resource has no status member. */ statusStart: number; statusEnd: number; members: number; lastEnd: number }
 
@@ -87,22 +104,6 @@ class NotExact extends Error {}
  * the result could differ from overlayResources' (broken JSON, a key twice, a member it adds already there):
  * the parsed path then runs and decides.
  */
-/** What a splicer of each type scans for; the scan names each member by its key's index in `keys`. */
-const SPLICE_NAMES: Record<ResourceType, ResourceNames> = {
-  volume: { list: 'volumes', single: 'volume', keys: ['id', 'status', `${PREFIX.volume}:backup_status`, `${PREFIX.volume}:backup_progress`] },
-  snapshot: { list: 'snapshots', single: 'snapshot', keys: ['id', 'status', `${PREFIX.snapshot}:backup_status`, `${PREFIX.snapshot}:backup_progress`] },
-};
-
-/**
- * The texts an overlay writes, made once per overlay object and kept while it lives: most answers carry
- * the same few overlays (none, or a cached one), and making the text is most of a short answer's splice.
- * Which text depends only on the overlay, whether backup_status is injected and whether the resource has a
- * status member of its own; an overlay object never changes (a change is a new one).
- */
-const OVERLAY_TEXTS: Record<ResourceType, WeakMap<ResourceOverlay, (OverlayText | undefined)[]>> = {
-  volume: new WeakMap(), snapshot: new WeakMap(),
-};
-
 class ResourceSplicer implements Splicer {
   private readonly found: Found[] = [];
   private readonly scanner: ResourceScanner;
