@@ -41,22 +41,8 @@ export class BenchContext {
     return d;
   }
 
-  /** A node child of ours that prints `LISTENING <port>` once it serves. */
-  private async listeningChild(rel: string, arg: string, what: string): Promise<Upstream> {
-    const proc = spawnTracked('node', [...this.runtime.nodeArgs(rel), arg], { env: this.runtime.env });
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      const timer = setTimeout(() => reject(new Error(`${what} did not start: ${err}`)), 30_000);
-      proc.child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-      proc.child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /LISTENING (\d+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-      });
-      void proc.exited.then((c) => { clearTimeout(timer); reject(new Error(`${what} exited ${c}: ${err}`)); });
-    });
-    return { url: `http://127.0.0.1:${port}`, pid: proc.pid, proc };
+  private listeningChild(rel: string, arg: string, what: string): Promise<Upstream> {
+    return startListeningChild(this.runtime, rel, arg, what);
   }
 
   upstream(): Promise<Upstream> {
@@ -131,4 +117,27 @@ export class BenchContext {
     await settle(this.floorP, (f) => f.proc.stop());
     await settle(this.upstreamP, (u) => u.proc.stop());
   }
+}
+
+/**
+ * A node child of ours that prints `LISTENING <port>` once it serves. `command` runs node (`node` itself, or
+ * node under a tool such as valgrind: bench/instructions.ts).
+ */
+export async function startListeningChild(runtime: Runtime, rel: string, arg: string, what: string,
+  { command = ['node'], startTimeoutMs = 30_000 }: { command?: readonly string[]; startTimeoutMs?: number } = {}): Promise<Upstream> {
+  const [cmd, ...pre] = command;
+  const proc = spawnTracked(cmd!, [...pre, ...runtime.nodeArgs(rel), arg], { env: runtime.env });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${err}`)), startTimeoutMs);
+    proc.child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    proc.child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    void proc.exited.then((c) => { clearTimeout(timer); reject(new Error(`${what} exited ${c}: ${err}`)); });
+  });
+  return { url: `http://127.0.0.1:${port}`, pid: proc.pid, proc };
 }

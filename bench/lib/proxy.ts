@@ -19,6 +19,10 @@ export interface ProxyOptions {
   nodeFlags?: string[];
   /** `state.url`: a postgres:// URL puts the state in PostgreSQL; absent = the embedded SQLite. */
   stateUrl?: string;
+  /** What runs node: `node` itself, or node under a tool (bench/instructions.ts: valgrind). */
+  command?: readonly string[];
+  /** How long it may take to answer /healthz (30 s; much longer under valgrind). */
+  startTimeoutMs?: number;
 }
 
 /** The node options the Dockerfile runs the proxy with (its `ENV NODE_OPTIONS=` line), so the bench measures those. */
@@ -47,11 +51,12 @@ export async function startProxy(runtime: Runtime, opts: ProxyOptions): Promise<
   const env: NodeJS.ProcessEnv = { ...runtime.env, STX_PROXY_CONFIG: configFile };
   for (const key of ['STX_PROXY_PORT', 'STX_PROXY_UPSTREAM', 'STX_PROXY_EXPORT_DIR', 'STX_PROXY_DATA_DIR', 'STX_PROXY_LOG_LEVEL', 'STX_PROXY_STATE_URL', 'STX_PROXY_REPLICA_ID']) delete env[key];
   const prof = [...(opts.nodeFlags ?? []), ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [])];
-  const proc = spawnTracked('node', [...prof, ...runtime.nodeArgs('src/main.ts'), '--config', configFile], { stdio: ['ignore', fd, fd], env });
+  const [cmd, ...pre] = opts.command ?? ['node'];
+  const proc = spawnTracked(cmd!, [...pre, ...prof, ...runtime.nodeArgs('src/main.ts'), '--config', configFile], { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${url}/healthz`, 30_000, proc, 200);
+    await waitForHttp(`${url}/healthz`, opts.startTimeoutMs ?? 30_000, proc, 200);
   } catch (err) {
     await proc.stop('SIGKILL');
     throw new Error(`${(err as Error).message}; proxy log: ${readFileSync(logFile, 'utf8').slice(-1500)}`);

@@ -1,0 +1,79 @@
+/**
+ * Instructions per request, counted by valgrind's callgrind: repeatable (±2 %) where wall-clock figures are
+ * not (a shared or throttled machine). Builds as the bench does, starts its fake Cinder, runs the proxy (or
+ * the bare Node proxy, `floor`) under callgrind with instrumentation off, sends WARM requests, then counts N
+ * more over 8 keep-alive connections. Not a target: a way to compare two versions of the code, one at a time.
+ *
+ *   npx tsx bench/instructions.ts [proxy|floor] [volumes|volumes/detail]      (N=1000 WARM=3000 by default)
+ */
+import http from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareRuntime } from './lib/build.js';
+import { cleanupAll, installExitHandlers, trackDir } from './lib/cleanup.js';
+import { BenchContext, PROJECT, startListeningChild } from './lib/context.js';
+import { run } from './lib/procs.js';
+import { productionNodeFlags, startProxy } from './lib/proxy.js';
+import { readSettings } from './lib/settings.js';
+
+const who = process.argv[2] ?? 'proxy';
+const path = process.argv[3] ?? 'volumes';
+const counted = Number(process.env.N ?? 1000);
+const warm = Number(process.env.WARM ?? 3000);
+if (who !== 'proxy' && who !== 'floor') throw new Error(`proxy or floor, not "${who}"`);
+
+/** `n` GETs over 8 keep-alive connections; every answer must be a 200. */
+async function load(url: string, n: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  let left = n;
+  let bad = 0;
+  const one = () => new Promise<void>((done) => {
+    http.get(url, { agent, headers: { 'X-Auth-Token': 'bench', Accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) bad++;
+      res.resume();
+      res.on('end', done);
+    }).on('error', () => { bad++; done(); });
+  });
+  await Promise.all(Array.from({ length: 8 }, async () => { while (left-- > 0) await one(); }));
+  agent.destroy();
+  if (bad > 0) throw new Error(`${bad} of ${n} answers were not 200`);
+}
+
+async function main(): Promise<void> {
+  installExitHandlers();
+  const tmp = mkdtempSync(join(tmpdir(), 'stx-instr-'));
+  trackDir(tmp);
+  const runtime = await prepareRuntime('compiled', tmp, ['src/main.ts', 'bench/lib/upstream-child.ts', 'bench/lib/floor-proxy-child.ts']);
+  const ctx = new BenchContext(readSettings(), runtime, tmp);
+  try {
+    const upstream = await ctx.upstream();
+    const outFile = join(tmp, 'callgrind.out');
+    const command = ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outFile}`, 'node'];
+    const startTimeoutMs = 180_000;
+    writeFileSync(join(tmp, 'volume'), '');
+    const measured = who === 'floor'
+      ? await startListeningChild(runtime, 'bench/lib/floor-proxy-child.ts', new URL(upstream.url).port, 'floor proxy',
+        { command: [...command, ...productionNodeFlags()], startTimeoutMs })
+      : await startProxy(runtime, { dir: ctx.dir('proxy'), upstreamUrl: upstream.url, logLevel: 'warn', volumePath: join(tmp, 'volume'),
+        nodeFlags: productionNodeFlags(), command, startTimeoutMs });
+    const url = `${measured.url}/v3/${PROJECT}/${path}`;
+    await load(url, warm);
+    await run('callgrind_control', ['-i', 'on', String(measured.pid)]);
+    await load(url, counted);
+    await run('callgrind_control', ['-i', 'off', String(measured.pid)]);
+    await run('callgrind_control', ['-d', String(measured.pid)]);
+    let instructions = 0;
+    for (const f of readdirSync(tmp).filter((name) => name.startsWith('callgrind.out'))) {
+      for (const m of readFileSync(join(tmp, f), 'utf8').matchAll(/^(?:summary|totals): (\d+)/gm)) instructions += Number(m[1]);
+    }
+    if (instructions === 0) throw new Error('callgrind wrote no counts');
+    process.stdout.write(`${who} ${path}: ${Math.round(instructions / counted)} instructions per request (${counted} requests after ${warm})\n`);
+    await measured.proc.stop();
+  } finally {
+    await ctx.stopAll();
+    await cleanupAll();
+  }
+}
+
+main().catch((err: unknown) => { process.stderr.write(`${(err as Error).stack ?? String(err)}\n`); process.exitCode = 1; });
