@@ -41,7 +41,7 @@ export interface LoggerSource {
 export class LazyChildLogger implements LoggerSource {
   private child: Logger | undefined;
 
-  constructor(private readonly parent: LoggerSource, private readonly bindings: Record<string, unknown>) {}
+  constructor(protected readonly parent: LoggerSource, private readonly bindings: Record<string, unknown>) {}
 
   get logger(): Logger {
     return (this.child ??= this.parent.logger.child(this.bindings));

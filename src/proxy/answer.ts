@@ -41,7 +41,7 @@ function passThrough(upstream: IncomingMessage, res: ServerResponse, prefix: Buf
 /** Send the upstream answer to the caller: rewritten when a rewrite applies and the body is small JSON, else streamed. */
 export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res: ServerResponse, options: AnswerOptions): void {
   const status = upstream.statusCode ?? 502;
-  const applicable = options.rewrites.length === 0 ? options.rewrites : acceptsStatus(options.rewrites, status);
+  const applicable = acceptsStatus(options.rewrites, status);
   if (applicable.length === 0 || req.method === 'HEAD' || NO_BODY_STATUSES.has(status)) {
     passThrough(upstream, res);
     return;

@@ -10,7 +10,7 @@ import { LazyChildLogger, type LoggerSource } from '../log.js';
 export class RequestContext extends LazyChildLogger {
   constructor(
     /** The logger the request's loggers are children of: it binds no module (each child names its own). */
-    private readonly root: LoggerSource,
+    root: LoggerSource,
     readonly requestId: string,
     /** Whether the per-request completion line is logged (info level), known without making the child logger. */
     readonly logsRequests: boolean,
@@ -23,7 +23,7 @@ export class RequestContext extends LazyChildLogger {
    * context's own logger would carry `module` twice (pino writes every binding), which a strict JSON reader refuses.
    */
   forModule(module: string): LoggerSource {
-    return new LazyChildLogger(this.root, { module, requestId: this.requestId });
+    return new LazyChildLogger(this.parent, { module, requestId: this.requestId });
   }
 }
 

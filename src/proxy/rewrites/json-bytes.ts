@@ -344,7 +344,6 @@ function keyEquals(b: Buffer, start: number, end: number, name: string): boolean
   return spells(b, start, name);
 }
 
-
 /** The text of a string token (quotes included in the range). */
 export function decodeString(b: Buffer, start: number, end: number): string {
   for (let k = start; k < end; k++) {

@@ -10,6 +10,10 @@ const NOT_IDS = new Set(['detail', 'summary']);
 
 const PREFIX: Record<ResourceType, string> = { volume: 'wrs-volume', snapshot: 'wrs-snapshot' };
 
+/** The members the overlay adds to a resource of each type (the parsed path and the splice alike). */
+const addedKeys = (type: ResourceType) => ({ backupStatus: `${PREFIX[type]}:backup_status`, progress: `${PREFIX[type]}:backup_progress` });
+const ADDED_KEYS: Record<ResourceType, { backupStatus: string; progress: string }> = { volume: addedKeys('volume'), snapshot: addedKeys('snapshot') };
+
 /** GET .../{collection}/detail or GET .../{collection}/{id}; the summary list and sub-resources do not match. */
 function isDetailOrShow(ctx: RewriteContext, collection: string): boolean {
   const { version, rest } = ctx.target;
@@ -51,8 +55,8 @@ export async function overlayResources(type: ResourceType, body: unknown, ctx: R
 function overlayMembers(type: ResourceType, overlay: ResourceOverlay, ctx: RewriteContext): { status: string | null; added: [string, unknown][] } {
   const added: [string, unknown][] = [];
   if (ctx.injectBackupStatus) {
-    added.push([`${PREFIX[type]}:backup_status`, overlay.backupStatus]);
-    if (overlay.progress !== null) added.push([`${PREFIX[type]}:backup_progress`, overlay.progress]);
+    added.push([ADDED_KEYS[type].backupStatus, overlay.backupStatus]);
+    if (overlay.progress !== null) added.push([ADDED_KEYS[type].progress, overlay.progress]);
   }
   return { status: overlay.status, added };
 }
@@ -69,7 +73,7 @@ function withOverlay(type: ResourceType, resource: unknown, overlays: Map<string
 
 /** What a splicer of each type scans for; the scan names each member by its key's index in `keys`. */
 function spliceNames(type: ResourceType): ResourceNames {
-  return { list: `${type}s`, single: type, keys: ['id', 'status', `${PREFIX[type]}:backup_status`, `${PREFIX[type]}:backup_progress`] };
+  return { list: `${type}s`, single: type, keys: ['id', 'status', ADDED_KEYS[type].backupStatus, ADDED_KEYS[type].progress] };
 }
 const SPLICE_NAMES: Record<ResourceType, ResourceNames> = { volume: spliceNames('volume'), snapshot: spliceNames('snapshot') };
 
