@@ -76,12 +76,13 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
   };
   const onEnd = () => {
     const original = received.bytes();
-    rewriteBytes(original, applicable, options.ctx, splicer, (size) => options.buffers.take(size)).catch((err: unknown) => {
+    const notRewritten = (err: unknown): Buffer | CinderFault => {
       // without the state the overlay would be a lie by omission (no `exporting`): say so instead
       if (err instanceof CinderFault && err.kind === 'stateUnavailable') return err;
       options.log.logger.warn({ err, rewrites: applicable.map((r) => r.name) }, 'answer not rewritten');
       return original;
-    }).then((bytes) => {
+    };
+    const send = (bytes: Buffer | CinderFault) => {
       if (res.destroyed) return;
       if (bytes instanceof CinderFault) { options.unavailable(bytes); return; }
       sent = bytes;
@@ -89,7 +90,9 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
       headers.push('Content-Length', String(bytes.length));
       res.writeHead(status, upstream.statusMessage, headers);
       res.end(bytes);
-    });
+    };
+    const rewritten = rewriteBytes(original, applicable, options.ctx, splicer, (size) => options.buffers.take(size));
+    if (rewritten instanceof Promise) rewritten.catch(notRewritten).then(send); else send(rewritten);
   };
   upstream.on('data', onData);
   upstream.on('end', onEnd);
@@ -97,14 +100,23 @@ export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res:
 
 /**
  * The rewritten answer: spliced in place when the one rewrite that applies can do that (the answer keeps
- * Cinder's own bytes around the change), else parsed, rewritten and serialised. Throws on JSON it cannot read.
+ * Cinder's own bytes around the change), else parsed, rewritten and serialised. At once when the splice needs
+ * no read (its overlays are cached), else a promise; never throws (JSON it cannot read is a rejection).
  * `splicer`: the one rewrite's splicer, already fed the answer as it arrived; `allocate`: where the spliced copy goes.
  */
-export async function rewriteBytes(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext,
+export function rewriteBytes(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext,
   splicer: Splicer | undefined = rewrites.length === 1 ? rewrites[0]!.splicer?.(ctx) : undefined,
-  allocate?: (size: number) => Buffer): Promise<Buffer> {
-  const spliced = splicer ? await splicer.finish(original, allocate) : undefined;
-  if (spliced) return spliced;
+  allocate?: (size: number) => Buffer): Buffer | Promise<Buffer> {
+  try {
+    const spliced = splicer?.finish(original, allocate);
+    if (spliced instanceof Promise) return spliced.then((bytes) => bytes ?? parsedRewrite(original, rewrites, ctx));
+    return spliced ?? parsedRewrite(original, rewrites, ctx);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+async function parsedRewrite(original: Buffer, rewrites: readonly Rewrite[], ctx: RewriteContext): Promise<Buffer> {
   const body = await applyRewrites(JSON.parse(original.toString('utf8')), ctx, rewrites);
   return Buffer.from(serializeRewritten(body, original.length));
 }

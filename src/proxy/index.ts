@@ -4,7 +4,7 @@ import type { ClientRequest } from 'node:http';
 import { ProxyServer, type ServerOptions } from 'http-proxy-3';
 import type { Config } from '../config/schema.js';
 import type { Logger, LoggerSource } from '../log.js';
-import type { StateStore } from '../state/types.js';
+import type { OverlayCache, StateStore } from '../state/types.js';
 import { CinderFault, fault } from '../errors.js';
 import { ANSWER_TIMEOUT_CODE, classifyUpstreamError, createUpstreamAgent, upstreamFailureReason } from '../cinder/agent.js';
 import { smallRequest } from '../cinder/request.js';
@@ -29,7 +29,8 @@ const KEPT_ANSWER_BUFFER_BYTES = 16 * 1024 * 1024;
 
 export interface ForwarderDeps {
   config: Config;
-  store: Pick<StateStore, 'overlays' | 'clearStatusOverride'>;
+  /** A store that caches overlays (OverlayCache) lets a rewrite of cached resources go without a promise. */
+  store: Pick<StateStore, 'overlays' | 'clearStatusOverride'> & Partial<OverlayCache>;
   logger: Logger;
   versions: Pick<UpstreamVersions, 'apiVersionFor'>;
   /** Descriptions appended to the upstream extension list. */
@@ -71,6 +72,9 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   const agent: http.Agent = createUpstreamAgent(base, config.upstream);
   const maxRewriteBytes = deps.maxRewriteBytes ?? DEFAULT_MAX_REWRITE_BYTES;
   const buffers = new AnswerBuffers(KEPT_ANSWER_BUFFER_BYTES);
+  // the store's reads as every request's rewrite context calls them (made once, not per request)
+  const overlays: RewriteContext['overlays'] = (type, ids) => store.overlays(type, ids);
+  const cachedOverlays: RewriteContext['cachedOverlays'] = (type, ids) => store.cachedOverlays?.(type, ids);
   // the request's forwarding state rides on the request object itself, under a key of this forwarder's own.
   // Not a WeakMap: measured with --trace-gc-nvp, with the record in a (long-lived, old-space) WeakMap every
   // request's object graph, which the record reaches, survived young-generation GCs and was promoted
@@ -161,7 +165,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     const origin = publicOrigin(req, base.host);
     const ctx: RewriteContext = {
       method: target.method, target, translated, v2ByTranslation,
-      injectBackupStatus: options.injectBackupStatus, overlays: (type, ids) => store.overlays(type, ids),
+      injectBackupStatus: options.injectBackupStatus, overlays, cachedOverlays,
       extensions: deps.extensions, publicBase: `${origin.proto}://${origin.host}`,
     };
     const rewrites = selectRewrites(ctx, deps.rewrites);

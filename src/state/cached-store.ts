@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type {
-  Claim, Job, JobFinish, ListJobsOptions, LeaseState, NewJob, Renewal, ResourceOverlay, ResourceType, StateStore, StoreEvent,
+  Claim, Job, JobFinish, ListJobsOptions, LeaseState, NewJob, OverlayCache, Renewal, ResourceOverlay, ResourceType, StateStore, StoreEvent,
 } from './types.js';
 
 /**
@@ -9,7 +9,7 @@ import type {
  * change another replica notifies. Everything else, `overlay` included (decisions and refusals), reads
  * the store itself.
  */
-export class CachedStateStore implements StateStore {
+export class CachedStateStore implements StateStore, OverlayCache {
   /** One LRU per resource type, keyed by the id alone (a key string made per id cost a tenth of a long list's rewrite). */
   private readonly caches: Record<ResourceType, LRUCache<string, ResourceOverlay>>;
   private readonly unsubscribe: () => void;
@@ -31,6 +31,18 @@ export class CachedStateStore implements StateStore {
   /** Forget one resource's entry (a store without events, or a test). */
   invalidate(type: ResourceType, id: string): void {
     this.caches[type].delete(id);
+  }
+
+  /** The rewrite of an answer whose resources are all cached needs no promise: most answers are served so. */
+  cachedOverlays(type: ResourceType, ids: readonly string[]): Map<string, ResourceOverlay> | undefined {
+    const out = new Map<string, ResourceOverlay>();
+    const cache = this.caches[type];
+    for (const id of ids) {
+      const hit = cache.get(id);
+      if (!hit) return undefined;
+      out.set(id, hit);
+    }
+    return out;
   }
 
   async overlays(type: ResourceType, ids: readonly string[]): Promise<Map<string, ResourceOverlay>> {

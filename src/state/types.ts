@@ -179,6 +179,12 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
+/** A store that keeps overlays in this process's memory (CachedStateStore): the ones it holds, at once. */
+export interface OverlayCache {
+  /** The overlays of `resourceIds` when every one is held, else undefined (then `overlays` reads). */
+  cachedOverlays(resourceType: ResourceType, resourceIds: readonly string[]): Map<string, ResourceOverlay> | undefined;
+}
+
 /** The seam between the API and the data work. */
 export interface JobEngine {
   /** A job was just recorded: look for work now rather than at the next poll. */

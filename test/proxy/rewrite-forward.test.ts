@@ -1,12 +1,13 @@
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { fault } from '../../src/errors.js';
-import type { SqliteStateStore } from '../../src/state/sqlite-store.js';
+import { CachedStateStore } from '../../src/state/cached-store.js';
+import { SqliteStateStore } from '../../src/state/sqlite-store.js';
 import { startFakeCinder } from '../helpers/fake-cinder.js';
 import { fixture, fixtureJson, sendFixture } from '../helpers/fixtures.js';
 import { request } from '../helpers/http.js';
-import { startProxy, WRS_EXTENSIONS } from '../helpers/proxy-harness.js';
+import { startProxy, STORE_TIME, WRS_EXTENSIONS } from '../helpers/proxy-harness.js';
 import { testConfig } from '../helpers/servers.js';
 
 const P = 'e0b8c1a2d3f44f6b9a7c5d2e1f0a9b8c';
@@ -60,6 +61,31 @@ describe('rewrites through the forwarder', () => {
     expect(d!.headers['accept-encoding']).toBe('identity');
     expect(s!.headers['accept-encoding']).toBe('identity');
     expect(l!.headers['accept-encoding']).toBeUndefined();
+  });
+
+  it('with a caching store, an answer whose volumes are all cached is spliced from the cache (no read); a change shows in the next', async () => {
+    const cinder = await startFakeCinder({ [`GET /v3/${P}/volumes/detail`]: 'volumes-detail' });
+    const inner = new SqliteStateStore(':memory:', { now: () => STORE_TIME });
+    onTestFinished(() => inner.close());
+    const store = new CachedStateStore(inner, 100);
+    let reads = 0;
+    const read = store.overlays.bind(store);
+    store.overlays = (type, ids) => { reads++; return read(type, ids); };
+    const proxy = await startProxy(testConfig(cinder.url), { deps: { store } });
+    const url = `${proxy.url}/v3/${P}/volumes/detail`;
+
+    const first = await request(url);
+    expect(reads).toBe(1);
+    const again = await request(url);
+    expect(reads).toBe(1);
+    expect(again.body.equals(first.body)).toBe(true);
+    expect(again.json().volumes.every((v: any) => v['wrs-volume:backup_status'] === null)).toBe(true);
+
+    await startExport(inner); // the store's event drops VOL from the cache
+    const after = await request(url);
+    expectLengthRight(after);
+    expect(reads).toBe(2);
+    expect(after.json().volumes.find((v: any) => v.id === VOL)).toMatchObject({ status: 'exporting', 'wrs-volume:backup_status': STARTED });
   });
 
   it('injects null backup_status for unknown volumes, and nothing when injection is off', async () => {

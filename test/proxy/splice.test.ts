@@ -271,6 +271,26 @@ describe('rewriteBytes', () => {
     });
   });
 
+  it('answers at once, reading nothing, when every overlay is cached; reads them all when one is not', async () => {
+    const held: ResourceOverlay = { backupStatus: 'Export started', status: 'exporting', progress: '5%' };
+    const cache = new Map([['a', held]]);
+    const reads: string[][] = [];
+    const ctx = context({ 'volume:a': held }, {
+      overlays: async (_type, ids) => { reads.push([...ids]); return new Map(ids.map((id) => [id, cache.get(id) ?? NONE])); },
+      cachedOverlays: (_type, ids) => (ids.every((id) => cache.has(id)) ? new Map(ids.map((id) => [id, cache.get(id)!])) : undefined),
+    });
+    const rewrites = selectRewrites(ctx);
+    const cached = rewriteBytes(Buffer.from('{"volumes": [{"id": "a", "status": "available"}]}'), rewrites, ctx);
+    expect(cached).toBeInstanceOf(Buffer);
+    expect(cached.toString()).toBe('{"volumes": [{"id": "a", "status": "exporting", "wrs-volume:backup_status": "Export started", "wrs-volume:backup_progress": "5%"}]}');
+    expect(reads).toEqual([]);
+    const read = rewriteBytes(Buffer.from('{"volumes": [{"id": "a"}, {"id": "b"}]}'), rewrites, ctx);
+    expect(read).toBeInstanceOf(Promise);
+    expect((await read).toString()).toBe('{"volumes": [{"id": "a", "status": "exporting", "wrs-volume:backup_status": "Export started", '
+      + '"wrs-volume:backup_progress": "5%"}, {"id": "b", "wrs-volume:backup_status": null}]}');
+    expect(reads).toEqual([['a', 'b']]);
+  });
+
   it('falls back to the parsed path where the splice declines, and throws on an answer that is not JSON', async () => {
     const ctx = context();
     const rewrites = selectRewrites(ctx);

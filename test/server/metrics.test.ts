@@ -73,6 +73,17 @@ describe('observeStoreErrors', () => {
     expect(await store.fine()).toBe('yes');
     expect(seen).toEqual(['boom', 'later']);
   });
+
+  it('hands out one wrapper per method, which calls what the store holds under that name when called', async () => {
+    const seen: string[] = [];
+    const inner = { read: async (): Promise<string> => 'first' };
+    const store = observeStoreErrors(inner, (op) => seen.push(op));
+    const read = store.read;
+    expect(store.read).toBe(read);
+    store.read = async () => { throw new Error('replaced, and failing'); };
+    await expect(read()).rejects.toThrow('replaced, and failing');
+    expect(seen).toEqual(['read']);
+  });
 });
 
 describe('wantsPrettyLogs', () => {

@@ -45,6 +45,21 @@ describe('cached store', () => {
     expect((await s.overlays('volume', ['v1'])).get('v1')).toMatchObject({ status: null, progress: null, backupStatus: expect.stringMatching(/^Export completed at /) });
   });
 
+  it('gives cached overlays at once only when it holds every one asked for', async () => {
+    const inner = sqlite();
+    const s = new CachedStateStore(inner, 100);
+    expect(s.cachedOverlays('volume', ['v1'])).toBeUndefined();
+    await s.overlays('volume', ['v1', 'v2']);
+    expect([...s.cachedOverlays('volume', ['v2', 'v1'])!.keys()]).toEqual(['v2', 'v1']);
+    expect(s.cachedOverlays('volume', ['v1', 'v3'])).toBeUndefined();
+    expect(s.cachedOverlays('snapshot', ['v1'])).toBeUndefined();
+    await inner.createJob(exportJob('v1'));
+    expect(s.cachedOverlays('volume', ['v1'])).toBeUndefined();
+    expect(s.cachedOverlays('volume', ['v2'])!.get('v2')!.status).toBeNull();
+    await s.overlays('volume', ['v1']);
+    expect(s.cachedOverlays('volume', ['v1'])!.get('v1')!.status).toBe('exporting');
+  });
+
   it('keeps volumes and snapshots apart: one id, two entries, a change to one leaves the other cached', async () => {
     const inner = sqlite();
     const s = new CachedStateStore(inner, 100);

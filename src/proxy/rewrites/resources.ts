@@ -162,11 +162,14 @@ class ResourceSplicer implements Splicer {
     }
   }
 
-  async finish(bytes: Buffer, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer | undefined> {
+  finish(bytes: Buffer, allocate: (size: number) => Buffer = Buffer.allocUnsafe): Buffer | undefined | Promise<Buffer | undefined> {
     const found = this.scanAll(bytes);
     if (found === undefined) return undefined;
     if (found.length === 0) return bytes;
-    return applyEdits(bytes, await this.edits(found), allocate);
+    const ids = found.map((f) => f.id);
+    const cached = this.ctx.cachedOverlays?.(this.type, ids);
+    if (cached) return applyEdits(bytes, this.edits(found, cached), allocate);
+    return this.ctx.overlays(this.type, ids).then((overlays) => applyEdits(bytes, this.edits(found, overlays), allocate));
   }
 
   /** The resource objects of the answer, in byte order; undefined where the splice would not be exact. */
@@ -184,8 +187,7 @@ class ResourceSplicer implements Splicer {
     return this.found;
   }
 
-  private async edits(found: Found[]): Promise<Edit[]> {
-    const overlays = await this.ctx.overlays(this.type, found.map((f) => f.id));
+  private edits(found: Found[], overlays: Map<string, ResourceOverlay>): Edit[] {
     const texts = OVERLAY_TEXTS[this.type];
     const injected = this.ctx.injectBackupStatus ? 2 : 0;
     const edits: Edit[] = [];

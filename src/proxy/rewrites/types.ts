@@ -15,6 +15,8 @@ export interface RewriteContext {
   injectBackupStatus: boolean;
   /** The overlays of every resource in the answer, in one read (rejects with `stateUnavailable` when the store is down). */
   overlays(type: ResourceType, ids: readonly string[]): Promise<Map<string, ResourceOverlay>>;
+  /** The same overlays at once when this process has every one cached; undefined when `overlays` must read. */
+  cachedOverlays?(type: ResourceType, ids: readonly string[]): Map<string, ResourceOverlay> | undefined;
   extensions: readonly ExtensionDescription[];
   /** `proto://host` of the proxy as the caller reached it. */
   publicBase: string;
@@ -43,9 +45,10 @@ export interface Splicer {
   feed(bytesSoFar: Buffer): void;
   /**
    * The rewritten answer, in a buffer from `allocate` (at least the size asked for); undefined where it cannot
-   * give exactly what the rewrite's `apply` gives (the parsed path then runs).
+   * give exactly what the rewrite's `apply` gives (the parsed path then runs). At once when it needs no read
+   * (the overlays are cached), else a promise of it.
    */
-  finish(bytes: Buffer, allocate?: (size: number) => Buffer): Promise<Buffer | undefined>;
+  finish(bytes: Buffer, allocate?: (size: number) => Buffer): Buffer | undefined | Promise<Buffer | undefined>;
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {
