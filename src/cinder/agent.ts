@@ -37,6 +37,19 @@ export function armConnectTimeout(socket: ConnectingSocket, ms: number): void {
   socket.once('close', clear);
 }
 
+/** Node's margin below a server's keep-alive hint: the socket is dropped that long before the server would. */
+const KEEP_ALIVE_HINT_MARGIN_MS = 1_000;
+
+/** The seconds of an answer's first `Keep-Alive: timeout=N` header (as Node's agent reads `headers['keep-alive']`), read off the raw list. */
+export function keepAliveHintSeconds(rawHeaders: readonly string[]): number | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length !== 10 || rawHeaders[i]!.toLowerCase() !== 'keep-alive') continue;
+    const hint = /^timeout=(\d+)/.exec(rawHeaders[i + 1]!)?.[1];
+    return hint === undefined ? undefined : Number.parseInt(hint, 10);
+  }
+  return undefined;
+}
+
 /** Which upstream fault a network error stands for: `unavailable` (503), `timeout` (504), or null (not an upstream fault). */
 export function classifyUpstreamError(err: unknown): 'unavailable' | 'timeout' | null {
   const code = (err as { code?: unknown } | null)?.code;
@@ -80,6 +93,29 @@ export function createUpstreamAgent(url: URL, options: UpstreamAgentOptions): ht
         (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       }
       return socket;
+    }
+
+    /**
+     * Node's own rule for a socket going back to the pool (the idle limit, shortened to the server's keep-alive
+     * hint, or not kept when the hint leaves no time), with the hint read off the answer's raw header list:
+     * Node's reads `res.headers`, which makes Node build the header object of every answer, one the
+     * forwarder otherwise never needs (it reads the raw list).
+     */
+    override keepSocketAlive(socket: Duplex & { _httpMessage?: { res?: http.IncomingMessage }; timeout?: number }): boolean {
+      const net = socket as unknown as { setKeepAlive(on: boolean, ms: number): void; unref(): void; setTimeout(ms: number): void };
+      net.setKeepAlive(true, (this as unknown as { keepAliveMsecs: number }).keepAliveMsecs);
+      net.unref();
+      let idleMs = FREE_SOCKET_IDLE_MS;
+      let keep = true;
+      const answer = socket._httpMessage?.res;
+      const hint = answer && keepAliveHintSeconds(answer.rawHeaders);
+      if (hint !== undefined) {
+        const serverMs = Math.max(0, hint * 1000 - KEEP_ALIVE_HINT_MARGIN_MS);
+        if (serverMs === 0) keep = false;
+        else if (serverMs < idleMs) idleMs = serverMs;
+      }
+      if (socket.timeout !== idleMs) net.setTimeout(idleMs);
+      return keep;
     }
   }
   return new UpstreamAgent(agentOptions);
