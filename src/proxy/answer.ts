@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerSource } from '../log.js';
 import { cinderJson } from '../cinder/json.js';
 import { CinderFault } from '../errors.js';
-import { answerBodyFacts, answerHeaders } from './headers.js';
+import { answerBodyFacts, answerHeaders, HeaderNames } from './headers.js';
 import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext, type Splicer } from './rewrites/index.js';
 import { ReceivedBytes } from './received-bytes.js';
 import type { AnswerBuffers } from './answer-buffers.js';
@@ -21,7 +21,7 @@ export interface AnswerOptions {
 
 const NO_BODY_STATUSES = new Set([204, 304]);
 /** Headers of the upstream's that a rewritten answer replaces. */
-const SIZED_ANEW: ReadonlySet<string> = new Set(['content-length']);
+const SIZED_ANEW = new HeaderNames(['content-length']);
 
 function isJson(contentType: string | undefined): boolean {
   return typeof contentType === 'string' && /^application\/([a-z0-9.+-]*\+)?json\b/i.test(contentType.trim());

@@ -67,13 +67,42 @@ export function outgoingHeaders(req: IncomingMessage, options: OutgoingHeaderOpt
   return out;
 }
 
+/**
+ * A few lower-case header names, matched against names in any case. Only a name as long as one of them is
+ * lower-cased and looked up: on every answer, a lower-cased copy and a hash of each of its header names cost
+ * more than the rest of passing the headers on.
+ */
+export class HeaderNames {
+  private readonly names: ReadonlySet<string>;
+  /** Bit n: some name is n characters long (n < 32). */
+  private readonly lengths: number;
+  private readonly anyLong: boolean;
+
+  constructor(names: Iterable<string>) {
+    this.names = new Set([...names].map((n) => n.toLowerCase()));
+    let lengths = 0;
+    for (const n of this.names) if (n.length < 32) lengths |= 1 << n.length;
+    this.lengths = lengths;
+    this.anyLong = [...this.names].some((n) => n.length >= 32);
+  }
+
+  has(name: string): boolean {
+    const n = name.length;
+    if (n < 32 ? (this.lengths & (1 << n)) === 0 : !this.anyLong) return false;
+    return this.names.has(name.toLowerCase());
+  }
+}
+
+/** What never goes back to the caller as the upstream sent it: hop-by-hop, and the framing of the body. */
+const NOT_PASSED_BACK = new HeaderNames([...HOP_BY_HOP, 'transfer-encoding']);
+const NO_NAMES = new HeaderNames([]);
+
 /** Response headers for the caller as a flat [name, value, ...] list (original case), minus hop-by-hop and `drop`. */
-export function answerHeaders(rawHeaders: string[], drop: ReadonlySet<string> = NO_TOKENS): string[] {
+export function answerHeaders(rawHeaders: string[], drop: HeaderNames = NO_NAMES): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower === 'transfer-encoding' || drop.has(lower)) continue;
+    if (NOT_PASSED_BACK.has(name) || drop.has(name)) continue;
     out.push(name, rawHeaders[i + 1]!);
   }
   return out;

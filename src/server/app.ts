@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): ProxyApp {
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = attachContext(req, rootLog);
-    const ops = (req.method === 'GET' || req.method === 'HEAD') && OPS_PATHS.has(pathOnly(req.url));
+    const ops = (req.method === 'GET' || req.method === 'HEAD') && isOpsPath(req.url);
     const target = ops ? undefined : parseTarget(req.method, req.url, req.headers['content-type']);
     const route = target && classify(target);
     logCompletion(req, res, ctx, (status) => metrics.countRequest(route?.kind ?? 'ops', status));
@@ -93,12 +93,12 @@ export function createApp(deps: AppDeps): ProxyApp {
   return { app, metrics, listener };
 }
 
-const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-
-function pathOnly(url: string | undefined): string {
+/** The operations endpoints (compared, not looked up in a set: that would hash every request's URL). */
+function isOpsPath(url: string | undefined): boolean {
   const u = url ?? '/';
   const q = u.indexOf('?');
-  return q === -1 ? u : u.slice(0, q);
+  const path = q === -1 ? u : u.slice(0, q);
+  return path === '/healthz' || path === '/readyz' || path === '/metrics';
 }
 
 /** The calls that need a decision before they go upstream (plain forwards never come here: see the listener). */

@@ -60,15 +60,17 @@ export function createMetrics(store: Pick<StateStore, 'listJobs'>): Metrics {
     name: 'stx_proxy_store_errors_total', help: 'State store calls that failed, by operation',
     labelNames: ['op'] as const, registers,
   });
-  // the labelled series of the per-request metrics, looked up once: prom-client hashes the labels on every call otherwise
-  const requestSeries = new Map<string, Counter.Internal>();
+  // the labelled series of the per-request metrics, looked up once: prom-client hashes the labels on every call
+  // otherwise. Keyed by route, then status (no key string made per request)
+  const requestSeries = new Map<string, Map<number, Counter.Internal>>();
   const upstreamSeries = new Map<string, Histogram.Internal<'route'>>();
   return {
     registry,
     countRequest(route, status) {
-      const key = `${route} ${status}`;
-      let series = requestSeries.get(key);
-      if (!series) requestSeries.set(key, series = requests.labels({ route, status: String(status) }));
+      let byStatus = requestSeries.get(route);
+      if (!byStatus) requestSeries.set(route, byStatus = new Map());
+      let series = byStatus.get(status);
+      if (!series) byStatus.set(status, series = requests.labels({ route, status: String(status) }));
       series.inc();
     },
     upstreamLatency(route, seconds) {

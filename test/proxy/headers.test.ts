@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { answerBodyFacts, answerHeaders, outgoingHeaders, publicOrigin } from '../../src/proxy/headers.js';
+import { answerBodyFacts, answerHeaders, HeaderNames, outgoingHeaders, publicOrigin } from '../../src/proxy/headers.js';
 
 function fakeReq(headers: Record<string, string>, remoteAddress = '192.0.2.7'): IncomingMessage {
   return { headers, socket: { remoteAddress } } as unknown as IncomingMessage;
@@ -54,9 +54,24 @@ describe('answer headers', () => {
   it('keeps names and values as they came, minus hop-by-hop and the dropped ones', () => {
     const raw = ['Content-Type', 'application/json', 'Connection', 'keep-alive', 'Transfer-Encoding', 'chunked',
       'X-Openstack-Request-Id', 'req-1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '10'];
-    expect(answerHeaders(raw, new Set(['content-length']))).toEqual([
+    expect(answerHeaders(raw, new HeaderNames(['content-length']))).toEqual([
       'Content-Type', 'application/json', 'X-Openstack-Request-Id', 'req-1', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2',
     ]);
+    expect(answerHeaders(['KEEP-ALIVE', 'timeout=5', 'proxy-Connection', 'x', 'TE', 'trailers', 'Trailer', 'X', 'Upgrade', 'h2c',
+      'Vary', 'Accept'])).toEqual(['Vary', 'Accept']);
+  });
+
+  it('header name sets match any case, only their own names, names of 32 characters and more too', () => {
+    const long = 'x-a-header-name-of-forty-characters-long';
+    const names = new HeaderNames(['Content-Length', long]);
+    expect(names.has('CONTENT-LENGTH')).toBe(true);
+    expect(names.has('content-lengtH')).toBe(true);
+    expect(names.has('content-lengths')).toBe(false);
+    expect(names.has('x-content-type')).toBe(false); // the same length, another name
+    expect(names.has(long.toUpperCase())).toBe(true);
+    expect(names.has(`${long}s`)).toBe(false);
+    expect(new HeaderNames(['te']).has(long)).toBe(false);
+    expect(new HeaderNames([]).has('')).toBe(false);
   });
 });
 
