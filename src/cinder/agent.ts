@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /** Error code of a connect that did not complete within the connect timeout (a blackholed or overloaded upstream). */
@@ -101,10 +102,9 @@ export function createUpstreamAgent(url: URL, options: UpstreamAgentOptions): ht
      * Node's reads `res.headers`, which makes Node build the header object of every answer, one the
      * forwarder otherwise never needs (it reads the raw list).
      */
-    override keepSocketAlive(socket: Duplex & { _httpMessage?: { res?: http.IncomingMessage }; timeout?: number }): boolean {
-      const net = socket as unknown as { setKeepAlive(on: boolean, ms: number): void; unref(): void; setTimeout(ms: number): void };
-      net.setKeepAlive(true, (this as unknown as { keepAliveMsecs: number }).keepAliveMsecs);
-      net.unref();
+    override keepSocketAlive(socket: Socket & { _httpMessage?: { res?: http.IncomingMessage } }): boolean {
+      socket.setKeepAlive(true, (this as unknown as { keepAliveMsecs: number }).keepAliveMsecs);
+      socket.unref();
       let idleMs = FREE_SOCKET_IDLE_MS;
       let keep = true;
       const answer = socket._httpMessage?.res;
@@ -114,7 +114,7 @@ export function createUpstreamAgent(url: URL, options: UpstreamAgentOptions): ht
         if (serverMs === 0) keep = false;
         else if (serverMs < idleMs) idleMs = serverMs;
       }
-      if (socket.timeout !== idleMs) net.setTimeout(idleMs);
+      if (socket.timeout !== idleMs) socket.setTimeout(idleMs);
       return keep;
     }
   }

@@ -167,9 +167,9 @@ class ResourceSplicer implements Splicer {
     if (found === undefined) return undefined;
     if (found.length === 0) return bytes;
     const ids = found.map((f) => f.id);
+    const splice = (overlays: Map<string, ResourceOverlay>) => applyEdits(bytes, this.edits(found, overlays), allocate);
     const cached = this.ctx.cachedOverlays?.(this.type, ids);
-    if (cached) return applyEdits(bytes, this.edits(found, cached), allocate);
-    return this.ctx.overlays(this.type, ids).then((overlays) => applyEdits(bytes, this.edits(found, overlays), allocate));
+    return cached ? splice(cached) : this.ctx.overlays(this.type, ids).then(splice);
   }
 
   /** The resource objects of the answer, in byte order; undefined where the splice would not be exact. */
