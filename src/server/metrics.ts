@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EngineObserver } from '../export/contract.js';
 import type { StateStore } from '../state/types.js';
+import { RouteHistogram, RouteStatusCounter } from './request-series.js';
 
 export interface Metrics {
   registry: Registry;
@@ -21,10 +22,7 @@ export function createMetrics(store: Pick<StateStore, 'listJobs'>): Metrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
-  const requests = new Counter({
-    name: 'stx_proxy_requests_total', help: 'Requests served, by route kind and HTTP status',
-    labelNames: ['route', 'status'] as const, registers,
-  });
+  const requests = new RouteStatusCounter('stx_proxy_requests_total', 'Requests served, by route kind and HTTP status', registry);
   const unfinished = async () => {
     const counts = { queued: 0, running: 0 };
     // a scrape while the state store is down counts nothing rather than fail the whole answer
@@ -52,32 +50,16 @@ export function createMetrics(store: Pick<StateStore, 'listJobs'>): Metrics {
     name: 'stx_proxy_job_failures_total', help: 'Failed jobs, by kind and reason class (the job\'s error code)',
     labelNames: ['kind', 'reason'] as const, registers,
   });
-  const upstream = new Histogram({
-    name: 'stx_proxy_upstream_latency_seconds', help: 'Forwarded requests: time until the upstream answered, by route kind',
-    labelNames: ['route'] as const, buckets: UPSTREAM_BUCKETS, registers,
-  });
+  const upstream = new RouteHistogram('stx_proxy_upstream_latency_seconds',
+    'Forwarded requests: time until the upstream answered, by route kind', UPSTREAM_BUCKETS, registry);
   const storeErrors = new Counter({
     name: 'stx_proxy_store_errors_total', help: 'State store calls that failed, by operation',
     labelNames: ['op'] as const, registers,
   });
-  // the labelled series of the per-request metrics, looked up once: prom-client hashes the labels on every call
-  // otherwise. Keyed by route, then status (no key string made per request)
-  const requestSeries = new Map<string, Map<number, Counter.Internal>>();
-  const upstreamSeries = new Map<string, Histogram.Internal<'route'>>();
   return {
     registry,
-    countRequest(route, status) {
-      let byStatus = requestSeries.get(route);
-      if (!byStatus) requestSeries.set(route, byStatus = new Map());
-      let series = byStatus.get(status);
-      if (!series) byStatus.set(status, series = requests.labels({ route, status: String(status) }));
-      series.inc();
-    },
-    upstreamLatency(route, seconds) {
-      let series = upstreamSeries.get(route);
-      if (!series) upstreamSeries.set(route, series = upstream.labels({ route }));
-      series.observe(seconds);
-    },
+    countRequest: (route, status) => requests.inc(route, status),
+    upstreamLatency: (route, seconds) => upstream.observe(route, seconds),
     storeError: (op) => storeErrors.inc({ op }),
     engine: {
       jobFinished({ kind, outcome, seconds, errorCode }) {
