@@ -2,15 +2,19 @@
  * Instructions per request, counted by valgrind's callgrind: repeatable (±2 %) where wall-clock figures are
  * not (a shared or throttled machine). Builds as the bench does, starts its fake Cinder, runs the proxy (or
  * the bare Node proxy, `floor`) under callgrind with instrumentation off, sends WARM requests, then counts N
- * more over 8 keep-alive connections. Not a target: a way to compare two versions of the code, one at a time.
+ * more over C keep-alive connections. Not a target: a way to compare two versions of the code, one at a time.
+ * The warm-up is long because V8 keeps tiering the proxy's code up for tens of thousands of requests: after
+ * 3,000 its optimizing compiler still ran ~70k instructions per counted request, and the total hid the gap
+ * to the floor. Compare versions by `work` (the total minus compiler and GC, which repeats within ~1 %).
  *
- *   npx tsx bench/instructions.ts [proxy|floor] [volumes|volumes/detail]      (N=1000 WARM=3000 by default)
+ *   npx tsx bench/instructions.ts [proxy|floor] [volumes|volumes/detail]      (N=2000 WARM=60000 C=64 by default)
  */
 import http from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareRuntime } from './lib/build.js';
+import { splitInstructions } from './lib/callgrind-split.js';
 import { cleanupAll, installExitHandlers, trackDir } from './lib/cleanup.js';
 import { BenchContext, PROJECT, startListeningChild } from './lib/context.js';
 import { run } from './lib/procs.js';
@@ -19,13 +23,14 @@ import { readSettings } from './lib/settings.js';
 
 const who = process.argv[2] ?? 'proxy';
 const path = process.argv[3] ?? 'volumes';
-const counted = Number(process.env.N ?? 1000);
-const warm = Number(process.env.WARM ?? 3000);
+const counted = Number(process.env.N ?? 2000);
+const warm = Number(process.env.WARM ?? 60_000);
+const connections = Number(process.env.C ?? 64);
 if (who !== 'proxy' && who !== 'floor') throw new Error(`proxy or floor, not "${who}"`);
 
-/** `n` GETs over 8 keep-alive connections; every answer must be a 200. */
+/** `n` GETs over `connections` keep-alive connections; every answer must be a 200. */
 async function load(url: string, n: number): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   let left = n;
   let bad = 0;
   const one = () => new Promise<void>((done) => {
@@ -35,7 +40,7 @@ async function load(url: string, n: number): Promise<void> {
       res.on('end', done);
     }).on('error', () => { bad++; done(); });
   });
-  await Promise.all(Array.from({ length: 8 }, async () => { while (left-- > 0) await one(); }));
+  await Promise.all(Array.from({ length: connections }, async () => { while (left-- > 0) await one(); }));
   agent.destroy();
   if (bad > 0) throw new Error(`${bad} of ${n} answers were not 200`);
 }
@@ -63,12 +68,16 @@ async function main(): Promise<void> {
     await load(url, counted);
     await run('callgrind_control', ['-i', 'off', String(measured.pid)]);
     await run('callgrind_control', ['-d', String(measured.pid)]);
-    let instructions = 0;
+    const split = { total: 0, compiler: 0, gc: 0, work: 0 };
     for (const f of readdirSync(tmp).filter((name) => name.startsWith('callgrind.out'))) {
-      for (const m of readFileSync(join(tmp, f), 'utf8').matchAll(/^(?:summary|totals): (\d+)/gm)) instructions += Number(m[1]);
+      if (statSync(join(tmp, f)).size === 0) continue;
+      const part = await splitInstructions(join(tmp, f));
+      for (const key of Object.keys(split) as Array<keyof typeof split>) split[key] += part[key];
     }
-    if (instructions === 0) throw new Error('callgrind wrote no counts');
-    process.stdout.write(`${who} ${path}: ${Math.round(instructions / counted)} instructions per request (${counted} requests after ${warm})\n`);
+    if (split.total === 0) throw new Error('callgrind wrote no counts');
+    const k = (n: number) => `${Math.round(n / counted / 1000)}k`;
+    process.stdout.write(`${who} ${path}: ${k(split.work)} instructions per request of work, ${k(split.total)} in all `
+      + `(compiler ${k(split.compiler)}, GC ${k(split.gc)}); ${counted} requests after ${warm}, ${connections} connections\n`);
     await measured.proc.stop();
   } finally {
     await ctx.stopAll();
