@@ -5,7 +5,10 @@
  * more over C keep-alive connections. Not a target: a way to compare two versions of the code, one at a time.
  * The warm-up is long because V8 keeps tiering the proxy's code up for tens of thousands of requests: after
  * 3,000 its optimizing compiler still ran ~70k instructions per counted request, and the total hid the gap
- * to the floor. Compare versions by `work` (the total minus compiler and GC, which repeats within ~1 %).
+ * to the floor. V8's memory reducer is off in the measured process: it starts a full GC when the allocation
+ * rate looks low, which under callgrind's slowdown it always does, and a full GC in the counted window adds
+ * ~55k GC and ~20k marking-barrier instructions per request that a process at full speed does not pay.
+ * Compare versions by `work` (the total minus compiler and GC, which then repeats within ~1 %).
  *
  *   npx tsx bench/instructions.ts [proxy|floor] [volumes|volumes/detail]      (N=2000 WARM=60000 C=64 by default)
  */
@@ -26,6 +29,8 @@ const path = process.argv[3] ?? 'volumes';
 const counted = Number(process.env.N ?? 2000);
 const warm = Number(process.env.WARM ?? 60_000);
 const connections = Number(process.env.C ?? 64);
+/** Node flags of the measured process: the production ones, and no time-driven full GCs (see above). */
+const nodeFlags = [...productionNodeFlags(), '--no-memory-reducer'];
 if (who !== 'proxy' && who !== 'floor') throw new Error(`proxy or floor, not "${who}"`);
 
 /** `n` GETs over `connections` keep-alive connections; every answer must be a 200. */
@@ -59,9 +64,9 @@ async function main(): Promise<void> {
     writeFileSync(join(tmp, 'volume'), '');
     const measured = who === 'floor'
       ? await startListeningChild(runtime, 'bench/lib/floor-proxy-child.ts', new URL(upstream.url).port, 'floor proxy',
-        { command: [...command, ...productionNodeFlags()], startTimeoutMs })
+        { command: [...command, ...nodeFlags], startTimeoutMs })
       : await startProxy(runtime, { dir: ctx.dir('proxy'), upstreamUrl: upstream.url, logLevel: 'warn', volumePath: join(tmp, 'volume'),
-        nodeFlags: productionNodeFlags(), command, startTimeoutMs });
+        nodeFlags, command, startTimeoutMs });
     const url = `${measured.url}/v3/${PROJECT}/${path}`;
     await load(url, warm);
     await run('callgrind_control', ['-i', 'on', String(measured.pid)]);
