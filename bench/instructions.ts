@@ -8,7 +8,8 @@
  * to the floor. V8's memory reducer is off in the measured process: it starts a full GC when the allocation
  * rate looks low, which under callgrind's slowdown it always does, and a full GC in the counted window adds
  * ~55k GC and ~20k marking-barrier instructions per request that a process at full speed does not pay.
- * Compare versions by `work` (the total minus compiler and GC, which then repeats within ~1 %).
+ * Compare versions by `work` (the total minus compiler and GC, which then repeats within ~2 %: a change
+ * smaller than ~6k instructions per request needs several runs of each).
  *
  *   npx tsx bench/instructions.ts [proxy|floor] [volumes|volumes/detail]      (N=2000 WARM=60000 C=64 by default)
  */
