@@ -86,8 +86,13 @@ async function main(): Promise<number> {
   const unmeasured = targets.filter((t) => t.met === null).length;
   out(`\n${targets.length - missed.length - unmeasured}/${targets.length} targets met${unmeasured ? `, ${unmeasured} not measured (n/a)` : ''}${errors.length ? `; ${errors.length} section(s) failed: ${errors.map((e) => e.section).join(', ')}` : ''}`);
   if (cpuProfDir) {
-    for (const f of readdirSync(cpuProfDir).filter((n) => n.endsWith('.cpuprofile'))) out(`\n${summarizeProfile(join(cpuProfDir, f), 15)}`);
-    out(`proxy CPU profile(s) kept in ${cpuProfDir} (open in Chrome DevTools, or npx tsx bench/profile.ts FILE)`);
+    // Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>: thread 0 is the one serving requests; the others
+    // (under BENCH_RUNTIME=tsx, its module loader) hold no request work and would print near-empty tables
+    const files = readdirSync(cpuProfDir).filter((n) => n.endsWith('.cpuprofile'));
+    for (const f of files.filter((n) => /\.0\.\d+\.cpuprofile$/.test(n))) out(`\n${summarizeProfile(join(cpuProfDir, f), 15)}`);
+    const others = files.filter((n) => !/\.0\.\d+\.cpuprofile$/.test(n)).length;
+    if (settings.runtime === 'tsx') out('(tsx runs the sources through its loader: functions keep their names, their line numbers are not the source\'s)');
+    out(`proxy CPU profile(s) kept in ${cpuProfDir}${others ? `, with ${others} of other threads` : ''} (open in Chrome DevTools, or npx tsx bench/profile.ts FILE)`);
   }
 
   if (interrupted()) return 130;
