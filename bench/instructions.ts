@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareRuntime } from './lib/build.js';
-import { splitInstructions } from './lib/callgrind-split.js';
+import { splitInstructions, type InstructionSplit } from './lib/callgrind-split.js';
 import { cleanupAll, installExitHandlers, trackDir } from './lib/cleanup.js';
 import { BenchContext, PROJECT, startListeningChild } from './lib/context.js';
 import { run } from './lib/procs.js';
@@ -74,11 +74,11 @@ async function main(): Promise<void> {
     await load(url, counted);
     await run('callgrind_control', ['-i', 'off', String(measured.pid)]);
     await run('callgrind_control', ['-d', String(measured.pid)]);
-    const split = { total: 0, compiler: 0, gc: 0, work: 0 };
+    const split: InstructionSplit = { total: 0, compiler: 0, gc: 0, work: 0 };
     for (const f of readdirSync(tmp).filter((name) => name.startsWith('callgrind.out'))) {
       if (statSync(join(tmp, f)).size === 0) continue;
       const part = await splitInstructions(join(tmp, f));
-      for (const key of Object.keys(split) as Array<keyof typeof split>) split[key] += part[key];
+      for (const key of Object.keys(split) as Array<keyof InstructionSplit>) split[key] += part[key];
     }
     if (split.total === 0) throw new Error('callgrind wrote no counts');
     const k = (n: number) => `${Math.round(n / counted / 1000)}k`;

@@ -89,8 +89,9 @@ async function main(): Promise<number> {
     // Node names them CPU.<date>.<time>.<pid>.<thread>.<seq>: thread 0 is the one serving requests; the others
     // (under BENCH_RUNTIME=tsx, its module loader) hold no request work and would print near-empty tables
     const files = readdirSync(cpuProfDir).filter((n) => n.endsWith('.cpuprofile'));
-    for (const f of files.filter((n) => /\.0\.\d+\.cpuprofile$/.test(n))) out(`\n${summarizeProfile(join(cpuProfDir, f), 15)}`);
-    const others = files.filter((n) => !/\.0\.\d+\.cpuprofile$/.test(n)).length;
+    const serving = files.filter((n) => /\.0\.\d+\.cpuprofile$/.test(n));
+    for (const f of serving) out(`\n${summarizeProfile(join(cpuProfDir, f), 15)}`);
+    const others = files.length - serving.length;
     if (settings.runtime === 'tsx') out('(tsx runs the sources through its loader: functions keep their names, their line numbers are not the source\'s)');
     out(`proxy CPU profile(s) kept in ${cpuProfDir}${others ? `, with ${others} of other threads` : ''} (open in Chrome DevTools, or npx tsx bench/profile.ts FILE)`);
   }

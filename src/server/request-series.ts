@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 
 /**
  * The two metrics written on every request, kept as plain numbers and turned into prom-client's form only when
@@ -6,6 +6,9 @@ import type { Registry } from 'prom-client';
  * (and a histogram turns its bucket bound into a string key), which a CPU profile of the pass-through path put at
  * about 2 % of the proxy's time; the exposition text is the same (test/server/request-series.test.ts compares it).
  */
+
+/** Whichever text format the registry writes (Prometheus or OpenMetrics). */
+type AnyRegistry = Registry<RegistryContentType>;
 
 interface SeriesValue {
   value: number;
@@ -22,23 +25,26 @@ interface MetricData {
   aggregator: 'sum';
 }
 
-/** What prom-client's registry asks of a metric: its text form (getForPromString, else get) and reset(). */
+/** What prom-client's registry asks of a metric: name and type (OpenMetrics renames counters), its text form (getForPromString, else get) and reset(). */
 interface RegistryMetric {
   name: string;
+  readonly type: MetricData['type'];
   get(): Promise<MetricData>;
   reset(): void;
 }
 
-function register(registry: Registry, metric: RegistryMetric): void {
-  // registerMetric is typed for prom-client's own classes; at run time it needs only name, get() and reset()
-  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+function register(registry: AnyRegistry, metric: RegistryMetric): void {
+  // registerMetric is typed for prom-client's own classes; at run time it needs only what RegistryMetric has
+  registry.registerMetric(metric as unknown as Parameters<AnyRegistry['registerMetric']>[0]);
 }
 
 /** A counter labelled by route kind and HTTP status. */
 export class RouteStatusCounter implements RegistryMetric {
+  readonly type = 'counter';
   private counts = new Map<string, Map<number, number>>();
 
-  constructor(readonly name: string, private readonly help: string, registry: Registry) { register(registry, this); }
+  // not readonly: in OpenMetrics output the registry renames a counter (drops `_total`), as it does prom-client's
+  constructor(public name: string, private readonly help: string, registry: AnyRegistry) { register(registry, this); }
 
   inc(route: string, status: number): void {
     let byStatus = this.counts.get(route);
@@ -49,7 +55,7 @@ export class RouteStatusCounter implements RegistryMetric {
   async get(): Promise<MetricData> {
     const values: SeriesValue[] = [];
     for (const [route, byStatus] of this.counts) for (const [status, value] of byStatus) values.push({ value, labels: { route, status: String(status) } });
-    return { name: this.name, help: this.help, type: 'counter', values, aggregator: 'sum' };
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }
 
   reset(): void { this.counts.clear(); }
@@ -59,9 +65,10 @@ interface RouteBuckets { counts: Float64Array; sum: number; count: number }
 
 /** A histogram labelled by route kind, with fixed upper bounds (seconds). */
 export class RouteHistogram implements RegistryMetric {
+  readonly type = 'histogram';
   private series = new Map<string, RouteBuckets>();
 
-  constructor(readonly name: string, private readonly help: string, private readonly bounds: readonly number[], registry: Registry) {
+  constructor(readonly name: string, private readonly help: string, private readonly bounds: readonly number[], registry: AnyRegistry) {
     register(registry, this);
   }
 
@@ -89,7 +96,7 @@ export class RouteHistogram implements RegistryMetric {
         { labels: {}, value: s.count, metricName: `${this.name}_count`, sharedLabels: shared },
       );
     }
-    return { name: this.name, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }
 
   /** The JSON form (getMetricsAsJSON): the route label merged into each value's labels. */

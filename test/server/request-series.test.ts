@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { RouteHistogram, RouteStatusCounter } from '../../src/server/request-series.js';
 
@@ -10,11 +10,12 @@ const OBSERVED: Array<[string, number, number]> = [
 ];
 
 /** The same observations through ours and through prom-client's own classes, each in a registry of its own. */
-function both(): { ours: Registry; theirs: Registry } {
-  const ours = new Registry();
+function both(contentType?: RegistryContentType): { ours: Registry<RegistryContentType>; theirs: Registry<RegistryContentType> } {
+  const ours = new Registry<RegistryContentType>();
   const counter = new RouteStatusCounter('t_requests_total', 'Requests', ours);
   const histogram = new RouteHistogram('t_latency_seconds', 'Latency', BOUNDS, ours);
-  const theirs = new Registry();
+  const theirs = new Registry<RegistryContentType>();
+  if (contentType) for (const r of [ours, theirs]) r.setContentType(contentType);
   const pCounter = new Counter({ name: 't_requests_total', help: 'Requests', labelNames: ['route', 'status'], registers: [theirs] });
   const pHistogram = new Histogram({ name: 't_latency_seconds', help: 'Latency', labelNames: ['route'], buckets: BOUNDS, registers: [theirs] });
   for (const [route, status, seconds] of OBSERVED) {
@@ -35,6 +36,13 @@ describe('per-request series', () => {
     expect(text).toContain('t_latency_seconds_bucket{le="0.005",route="forward"} 3');
     expect(text).toContain('t_latency_seconds_bucket{le="+Inf",route="forward"} 5');
     expect(text).toContain('t_requests_total{route="volume-action",status="202"} 2');
+    expect(sortedLines(text)).toEqual(sortedLines(await theirs.metrics()));
+  });
+
+  it('expose the same OpenMetrics text (where the registry renames counters)', async () => {
+    const { ours, theirs } = both(Registry.OPENMETRICS_CONTENT_TYPE);
+    const text = await ours.metrics();
+    expect(text).toContain('t_requests_total{route="forward",status="200"} 3');
     expect(sortedLines(text)).toEqual(sortedLines(await theirs.metrics()));
   });
 
