@@ -4,7 +4,7 @@ import { PhaseMeter } from '../lib/procstat.js';
 import { gcDuring, gcTotals } from '../lib/gc.js';
 import { fmt, judge, verdict, type SectionResult, type Target } from '../lib/report.js';
 import { wrk, type WrkResult } from '../lib/wrk.js';
-import { inRounds } from '../lib/rounds.js';
+import { measureRounds, medianRuns, roundRatioRange } from '../lib/rounds.js';
 
 /** The concurrency at which issue 13 judges the proxy against the floor. */
 const FLOOR_TARGET_CONNECTIONS = 64;
@@ -49,10 +49,19 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
     const um = upstream?.stop();
     return { ...r, via: v.name, serverCpuPct: sm.cpuPct, cpuUsPerReq: (sm.cpuSec * 1e6) / Math.max(1, r.requests), upstreamCpuPct: um?.cpuPct ?? sm.cpuPct };
   };
+  const runsAt = new Map<number, Map<string, Row[]>>();
   for (const c of s.connections) {
-    const best = await inRounds(vias, s.rounds, (v) => measure(v, c), (r) => r.rps);
+    const runs = await measureRounds(vias, s.rounds, (v) => measure(v, c));
+    runsAt.set(c, runs);
+    const best = medianRuns(runs, (r) => r.rps);
     for (const v of vias) rows.push(best.get(v.name)!);
   }
+  /** ` (rounds: lowest-highest)` of the req/s ratio of two contenders at `c` connections, when there were rounds. */
+  const roundSpread = (a: string, b: string, c: number) => {
+    const runs = runsAt.get(c);
+    const range = runs && roundRatioRange(runs.get(a) ?? [], runs.get(b) ?? [], (r) => r.rps);
+    return range ? `; by round ${fmt(range.min, 2)}-${fmt(range.max, 2)}x` : '';
+  };
   // paced: each connection waits ~connections/rps seconds between requests, at a rate every contender
   // serves with headroom (a quarter of the slowest ceiling: at half, the proxy's CPU per request grows
   // enough at low batching to saturate it again), so the p99s compare service times, not queues
@@ -85,9 +94,9 @@ export async function passthrough(ctx: BenchContext): Promise<SectionResult> {
     let t: Target | undefined;
     if (c === FLOOR_TARGET_CONNECTIONS) {
       t = judge(`proxy (backup_status splice) vs bare Node proxy, ${c} conns`, p.rps / f.rps, 'x', '>= 0.8x', (x) => x >= 0.8,
-        `${fmt(p.rps, 0)} vs ${fmt(f.rps, 0)} req/s; CPU ${fmt(p.cpuUsPerReq, 0)} vs ${fmt(f.cpuUsPerReq, 0)} us/req`);
+        `${fmt(p.rps, 0)} vs ${fmt(f.rps, 0)} req/s; CPU ${fmt(p.cpuUsPerReq, 0)} vs ${fmt(f.cpuUsPerReq, 0)} us/req${roundSpread('proxy', 'bare node proxy (floor)', c)}`);
       const tu = judge(`proxy untouched path vs bare Node proxy, ${c} conns`, u.rps / f.rps, 'x', '>= 0.9x', (x) => x >= 0.9,
-        `${fmt(u.rps, 0)} vs ${fmt(f.rps, 0)} req/s; CPU ${fmt(u.cpuUsPerReq, 0)} vs ${fmt(f.cpuUsPerReq, 0)} us/req`);
+        `${fmt(u.rps, 0)} vs ${fmt(f.rps, 0)} req/s; CPU ${fmt(u.cpuUsPerReq, 0)} vs ${fmt(f.cpuUsPerReq, 0)} us/req${roundSpread('proxy, untouched path', 'bare node proxy (floor)', c)}`);
       targets.push(t, tu);
     }
     ratios.push([c, fmt(p.rps / f.rps, 2), t ? verdict(t.met) : '', fmt(u.rps / f.rps, 2), fmt(p.rps / n.rps, 2), fmt(f.rps / n.rps, 2), fmt(n.rps / d.rps, 2), fmt(p.p99 - d.p99, 2)]);
