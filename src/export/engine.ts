@@ -3,7 +3,7 @@ import { failureOf, jobFailure, type JobFailure } from '../errors.js';
 import type { Job } from '../state/types.js';
 import { tempTag } from './archive/atomic.js';
 import { makeCompressor } from './archive/compressors.js';
-import { backendRegistry } from './backends/index.js';
+import { backendRegistry, chooseBackend } from './backends/index.js';
 import { removeTempFiles } from './cleanup.js';
 import { noObserver, type Engine, type EngineDeps } from './contract.js';
 import type { JobContext } from './context.js';
@@ -11,6 +11,13 @@ import { runExport } from './export-job.js';
 import { runImport } from './import-job.js';
 import { holdLease, LeaseLost } from './lease.js';
 import { stallWatchdog } from './watchdog.js';
+
+/**
+ * The backend of a job queued before backends had names: what the embedded store's migration that added the
+ * column gave it. Such a job is run by this (sole) replica, on the backend that would be chosen for it today;
+ * left to the claim's filter, it would stay queued for ever and hold its volume.
+ */
+const UNNAMED_BACKEND = '';
 
 interface Running {
   job: Job;
@@ -36,7 +43,10 @@ export function createEngine(deps: EngineDeps): Engine {
   const { leaseMs, renewMs, sweepIntervalMs } = config.state;
   const log = deps.logger.child({ module: 'export-engine', replicaId });
   const backends = backendRegistry(config);
-  const backendNames = [...backends.keys()];
+  // and the jobs queued before backends had names (the embedded store's migration gave them UNNAMED_BACKEND)
+  const claimable = [...backends.keys(), UNNAMED_BACKEND];
+  /** The backend a claimed job runs on: its own, or for an unnamed one the one its volume's host chooses now. */
+  const backendOf = (job: Job) => backends.get(job.backend === UNNAMED_BACKEND ? chooseBackend(config, job.params.host ?? null) : job.backend);
   const tag = tempTag(replicaId);
   const compress = makeCompressor(config.engine);
   const observer = deps.observer ?? noObserver;
@@ -60,7 +70,7 @@ export function createEngine(deps: EngineDeps): Engine {
     const began = performance.now();
     const seconds = () => (performance.now() - began) / 1000;
     const ctx: JobContext = {
-      config, store, logger: jlog, backend: backends.get(job.backend)!, compress, tempTag: tag,
+      config, store, logger: jlog, backend: backendOf(job)!, compress, tempTag: tag,
       touch: watchdog.touch, progress: lease.progress, confirmLease: lease.confirm,
       moved: (n) => observer.bytesMoved(job.kind, n),
     };
@@ -93,9 +103,9 @@ export function createEngine(deps: EngineDeps): Engine {
     do {
       pullAgain = false;
       while (accepting && running.size < config.engine.concurrency) {
-        const job = await store.claimNext({ owner: replicaId, backends: backendNames, leaseMs });
+        const job = await store.claimNext({ owner: replicaId, backends: claimable, leaseMs });
         if (!job) break;
-        if (!backends.has(job.backend)) continue; // cannot happen: the claim filters by backend
+        if (!backendOf(job)) continue; // cannot happen: the claim filters by backend
         start(job);
       }
     } while (pullAgain && accepting);

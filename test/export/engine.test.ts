@@ -59,6 +59,24 @@ describe('queue and workers', () => {
     await h.engine.pull();
     expect(await h.store.getJob(foreign.id)).toMatchObject({ state: 'queued', owner: null });
   });
+
+  it('runs a job queued before backends had names (its backend empty, as the migration left it) on the backend its host chooses', async () => {
+    // two backends: the job's volume is only where the host pattern of the second one points
+    h = await harness((dir) => ({
+      backends: [
+        { name: 'files', type: 'file', volumePath: `${dir}/vols/volume-{id}` },
+        { name: 'pool-b', type: 'file', volumePath: `${dir}/pool-b/volume-{id}`, hostPattern: '#pool-b$' },
+      ],
+    }), { bandwidthBytesPerSec: 64 * MiB });
+    const id = newId();
+    await mkdir(join(h.dir, 'pool-b'), { recursive: true });
+    await makeVolumeFile(join(h.dir, 'pool-b', `volume-${id}`), 16 * MiB, [[0, 16 * MiB]]);
+    const legacy = await recordJob(h.store, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB, host: 'cinder@nfs#pool-b' }, '');
+    expect(legacy.backend).toBe('');
+    h.engine.submit(legacy);
+    expect(await waitFinished(h.store, legacy.id)).toMatchObject({ state: 'succeeded', bytesDone: 16 * MiB });
+    expect(await h.store.overlay('volume', id)).toMatchObject({ status: null, backupStatus: expect.stringMatching(/^Export completed at /) });
+  });
 });
 
 describe('shutdown', () => {
