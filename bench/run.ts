@@ -56,7 +56,7 @@ async function main(): Promise<number> {
   const errors: { section: string; message: string }[] = [];
   let ctx: BenchContext | undefined;
   try {
-    const mustExist = ['src/main.ts', 'bench/lib/upstream-child.ts', 'bench/lib/floor-proxy-child.ts', 'bench/lib/engine-child.ts'];
+    const mustExist = ['src/main.ts', 'bench/lib/upstream-child.ts', 'bench/lib/floor-proxy-child.ts', 'bench/lib/relay-child.ts', 'bench/lib/engine-child.ts'];
     const runtime = await prepareRuntime(settings.runtime, tmp, mustExist);
     ctx = new BenchContext(settings, runtime, tmp, cpuProfDir);
     for (const name of settings.sections) {

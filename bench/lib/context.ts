@@ -58,6 +58,11 @@ export class BenchContext {
     return this.listeningChild('bench/lib/floor-proxy-child.ts', String(port), 'floor proxy');
   }
 
+  /** A Node process relaying TCP bytes to another port (lib/relay-child.ts): the caller stops it. */
+  relayFor(port: number): Promise<Upstream> {
+    return this.listeningChild('bench/lib/relay-child.ts', String(port), 'tcp relay');
+  }
+
   /** The minimal Node reverse proxy, for reference (lib/floor-proxy-child.ts). */
   floorProxy(): Promise<Upstream> {
     this.floorP ??= (async () => this.listeningChild('bench/lib/floor-proxy-child.ts', new URL((await this.upstream()).url).port, 'floor proxy'))();

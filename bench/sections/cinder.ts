@@ -26,12 +26,13 @@ const quantile = (xs: number[], q: number) => {
 };
 
 /** The ways to Cinder, in the order of the table; the first is the reference the others are judged against. */
-const WAYS = ['direct', 'nginx', 'bare node proxy (floor)', 'proxy'] as const;
+const WAYS = ['direct', 'nginx', 'node tcp relay', 'bare node proxy (floor)', 'proxy'] as const;
 type Way = typeof WAYS[number];
 
 /**
- * Issue 13: what the proxy adds in front of the real Cinder of scripts/cinder-dev, beside what Debian's nginx
- * and the bare Node proxy of the pass-through section add in front of the same Cinder. Requests go one at a
+ * Issue 13: what the proxy adds in front of the real Cinder of scripts/cinder-dev, beside what Debian's nginx,
+ * a Node process relaying TCP bytes (one more process on the path, no HTTP) and the bare Node proxy of the
+ * pass-through section add in front of the same Cinder. Requests go one at a
  * time, the four ways in an order that rotates every round, so all see the same Cinder and the same machine
  * load; the target compares the p50s. Holds the e2e lock for the whole section; starts Cinder only if it is
  * not up, never stops it; its one volume is deleted.
@@ -42,6 +43,7 @@ export async function cinder(ctx: BenchContext): Promise<SectionResult> {
   const agents = Object.fromEntries(WAYS.map((w) => [w, new http.Agent({ keepAlive: true, maxSockets: 1 })])) as Record<Way, http.Agent>;
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
   let floor: Awaited<ReturnType<BenchContext['floorProxyFor']>> | undefined;
+  let relay: Awaited<ReturnType<BenchContext['relayFor']>> | undefined;
   let nginx: Nginx | undefined;
   let volume: Awaited<ReturnType<typeof benchVolume>> | undefined;
   try {
@@ -52,8 +54,9 @@ export async function cinder(ctx: BenchContext): Promise<SectionResult> {
     });
     const cinderPort = Number(new URL(c.url).port);
     floor = await ctx.floorProxyFor(cinderPort);
+    relay = await ctx.relayFor(cinderPort);
     nginx = await startNginx(ctx.dir('nginx-cinder'), cinderPort);
-    const bases: Record<Way, string> = { direct: c.url, nginx: nginx.url, 'bare node proxy (floor)': floor.url, proxy: proxy.url };
+    const bases: Record<Way, string> = { direct: c.url, nginx: nginx.url, 'node tcp relay': relay.url, 'bare node proxy (floor)': floor.url, proxy: proxy.url };
     const headers = { 'X-Auth-Token': c.token, Accept: 'application/json' };
     const paths = [
       { name: 'volumes/detail', path: `/v3/${c.projectId}/volumes/detail` },
@@ -85,7 +88,10 @@ export async function cinder(ctx: BenchContext): Promise<SectionResult> {
       for (const w of WAYS) {
         rows.push([p.name, w, fmt(p50(w), 2), fmt(quantile(times[w], 0.99), 2), w === 'direct' ? '-' : `${fmt(added(w), 2)} (${fmt(share(w), 1)} %)`, errors]);
       }
-      notes.push(`${p.name}: the proxy adds ${fmt(added('proxy') - added('bare node proxy (floor)'), 2)} ms p50 over what the bare Node proxy adds`);
+      // what each layer adds over the one below it: one more process, Node's HTTP stack, the project's code
+      notes.push(`${p.name}: p50 added by one more Node process on the path (the relay) ${fmt(added('node tcp relay'), 2)} ms, `
+        + `by Node's HTTP stack on top (the floor over the relay) ${fmt(added('bare node proxy (floor)') - added('node tcp relay'), 2)} ms, `
+        + `by the project's code on top (the proxy over the floor) ${fmt(added('proxy') - added('bare node proxy (floor)'), 2)} ms`);
       data[p.name] = times;
     }
     return {
@@ -104,6 +110,7 @@ export async function cinder(ctx: BenchContext): Promise<SectionResult> {
     for (const a of Object.values(agents)) a.destroy();
     await proxy?.stop();
     await floor?.proc.stop();
+    await relay?.proc.stop();
     await nginx?.stop();
     await volume?.remove();
     await release();
