@@ -5,6 +5,7 @@ import { CinderFault } from '../errors.js';
 import { answerBodyFacts, answerHeaders, HeaderNames } from './headers.js';
 import { acceptsStatus, applyRewrites, type Rewrite, type RewriteContext, type Splicer } from './rewrites/index.js';
 import { ReceivedBytes } from './received-bytes.js';
+import type { UpstreamAnswer } from './upstream-client.js';
 import type { AnswerBuffers } from './answer-buffers.js';
 
 export interface AnswerOptions {
@@ -28,7 +29,7 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /** Stream the upstream answer to the caller as it is. */
-function passThrough(upstream: IncomingMessage, res: ServerResponse, prefix: Buffer[] = []): void {
+function passThrough(upstream: UpstreamAnswer, res: ServerResponse, prefix: Buffer[] = []): void {
   res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, answerHeaders(upstream.rawHeaders));
   for (const chunk of prefix) res.write(chunk);
   // pipe() plus the two teardowns pipeline() would do: pipeline() builds an AbortController per call and
@@ -39,7 +40,7 @@ function passThrough(upstream: IncomingMessage, res: ServerResponse, prefix: Buf
 }
 
 /** Send the upstream answer to the caller: rewritten when a rewrite applies and the body is small JSON, else streamed. */
-export function sendAnswer(upstream: IncomingMessage, req: IncomingMessage, res: ServerResponse, options: AnswerOptions): void {
+export function sendAnswer(upstream: UpstreamAnswer, req: IncomingMessage, res: ServerResponse, options: AnswerOptions): void {
   const status = upstream.statusCode ?? 502;
   const applicable = acceptsStatus(options.rewrites, status);
   if (applicable.length === 0 || req.method === 'HEAD' || NO_BODY_STATUSES.has(status)) {

@@ -1,7 +1,7 @@
-import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { EventEmitter } from 'node:events';
 import type { ProxyServer } from 'http-proxy-3';
+import type { UpstreamCallHandle, UpstreamClient } from './upstream-client.js';
 
 /** What the lean pass sends: everything decided before web() is called, so the pass copies and parses nothing. */
 export interface UpstreamCall {
@@ -15,17 +15,10 @@ export interface UpstreamCall {
   streamBody: boolean;
 }
 
-/** The options web() hands the pass: http-proxy-3's own (target, agent) plus the call. */
+/** The options web() hands the pass: http-proxy-3's own target, the upstream client and the call. */
 export interface LeanPassOptions {
   target: URL;
-  /** target's host name as the resolver takes it (an IPv6 address without its brackets). */
-  hostname: string;
-  agent: http.Agent;
-  /**
-   * The upstream call's idle limit: the request's own socket timeout (Node sets it on the socket it gets
-   * and its agent puts the idle one back), reported as the call's `timeout` event.
-   */
-  timeoutMs: number;
+  client: UpstreamClient;
   upstream: UpstreamCall;
 }
 
@@ -34,40 +27,42 @@ type ErrorCallback = (err: Error, req: IncomingMessage, res: ServerResponse, tar
 /**
  * The project's replacement for http-proxy-3's `stream` web pass, for a ProxyServer with selfHandleResponse.
  * http-proxy-3's copies the options and headers twice, parses URLs three times and pipes even a body-less
- * request; this one makes one http.request from what the caller already decided. It keeps the framework's
- * contract: `proxyReq` before anything is sent, `proxyRes` with the answer (the listener streams it), errors
- * of the request and of the upstream call to the web() callback, `econnreset` when the caller went away, and
- * the upstream call destroyed when the caller's connection closes before the answer was sent.
+ * request through node's http.request; this one makes one call on the upstream client (undici's Pool) from
+ * what the caller already decided. It keeps the framework's contract: `proxyReq` before anything is sent (with
+ * the UpstreamCall, whose headers a listener may still change), `proxyRes` with the answer (the listener streams it), errors of the request and of the
+ * upstream call to the web() callback, `econnreset` when the caller went away, and the upstream call ended when
+ * the caller's connection closes before the answer was sent.
  */
 export function leanStream(req: IncomingMessage, res: ServerResponse, options: LeanPassOptions, _head: unknown,
   proxyServer: ProxyServer, cb?: ErrorCallback): boolean {
-  // the framework's emitter, typed loosely: `proxyReq` goes out before the socket is known (it carries none)
+  // the framework's emitter, typed loosely: its events are typed for node's ClientRequest
   const server = proxyServer as unknown as EventEmitter;
   const { target, upstream } = options;
-  const proxyReq = (target.protocol === 'https:' ? https : http).request({
-    protocol: target.protocol, hostname: options.hostname, port: target.port, method: req.method, path: upstream.path,
-    headers: upstream.headers, agent: options.agent, timeout: options.timeoutMs,
-  });
-  server.emit('proxyReq', proxyReq, req, res, options);
+  let failed = false;
+  let handle: UpstreamCallHandle | undefined;
   const onError = (err: Error & { code?: string }) => {
-    if (req.socket.destroyed && err.code === 'ECONNRESET') {
+    if (failed) return;
+    failed = true;
+    // the caller's connection: a request whose body was read to the end has let go of it, its response has not
+    const caller = res.socket ?? req.socket;
+    if ((!caller || caller.destroyed) && (err.code === 'ECONNRESET' || err.code === 'ECONNABORTED')) {
       server.emit('econnreset', err, req, res, target);
-      proxyReq.destroy();
+      handle?.abort();
       return;
     }
     if (cb) cb(err, req, res, target); else server.emit('error', err, req, res, target);
   };
-  proxyReq.on('error', onError);
-  res.once('close', () => { if (!res.writableFinished) proxyReq.destroy(); });
-  proxyReq.once('response', (proxyRes) => { server.emit('proxyRes', proxyRes, req, res); });
-  if (upstream.body) {
-    proxyReq.end(upstream.body);
-  } else if (upstream.streamBody) {
-    req.on('error', onError);
-    req.pipe(proxyReq);
-  } else {
-    proxyReq.end();
-  }
+  if (upstream.streamBody) req.on('error', onError);
+  // listeners may still change the call (its headers), as they could a ClientRequest before it was sent
+  server.emit('proxyReq', upstream, req, res, options);
+  handle = options.client.call({
+    method: req.method ?? 'GET', path: upstream.path, headers: upstream.headers,
+    ...(upstream.body ? { body: upstream.body } : upstream.streamBody ? { body: req } : {}),
+  }, {
+    onAnswer: (answer) => { server.emit('proxyRes', answer, req, res); },
+    onError,
+  });
+  res.once('close', () => { if (!res.writableFinished) handle?.abort(); });
   return true;
 }
 

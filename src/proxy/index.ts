@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type http from 'node:http';
-import type { ClientRequest } from 'node:http';
 import { ProxyServer, type ServerOptions } from 'http-proxy-3';
 import type { Config } from '../config/schema.js';
 import type { Logger, LoggerSource } from '../log.js';
 import type { OverlayCache, StateStore } from '../state/types.js';
 import { CinderFault, fault } from '../errors.js';
-import { ANSWER_TIMEOUT_CODE, classifyUpstreamError, createUpstreamAgent, upstreamFailureReason } from '../cinder/agent.js';
+import { classifyUpstreamError, createUpstreamAgent, upstreamFailureReason } from '../cinder/agent.js';
 import { smallRequest } from '../cinder/request.js';
 import type { UpstreamVersions } from '../cinder/versions.js';
 import type { ForwardOptions, Forwarder } from './contract.js';
@@ -17,6 +16,7 @@ import { AnswerBuffers } from './answer-buffers.js';
 import { postAnswerEffect } from './effects.js';
 import { sendFault } from './respond.js';
 import { installLeanPass, type LeanPassOptions, type UpstreamCall } from './forward-pass.js';
+import { UpstreamClient, type UpstreamAnswer } from './upstream-client.js';
 import type { ExtensionDescription } from '../cinder/types.js';
 import { selectRewrites, type Rewrite, type RewriteContext } from './rewrites/index.js';
 
@@ -50,7 +50,6 @@ interface InFlight {
   call: UpstreamCall;
   /** May be sent a second time: idempotent, and no body or one we hold. */
   replayable: boolean;
-  proxyReq?: ClientRequest;
   retried: boolean;
 }
 
@@ -69,7 +68,9 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   const { config, store, versions } = deps;
   const base = new URL(config.upstream.url);
   const prefix = base.pathname.replace(/\/+$/, '');
+  // the readiness probe's small requests; forwarded requests go through the client
   const agent: http.Agent = createUpstreamAgent(base, config.upstream);
+  const client = new UpstreamClient(base, config.upstream);
   const maxRewriteBytes = deps.maxRewriteBytes ?? DEFAULT_MAX_REWRITE_BYTES;
   const buffers = new AnswerBuffers(KEPT_ANSWER_BUFFER_BYTES);
   // the store's reads as every request's rewrite context calls them (made once, not per request)
@@ -92,25 +93,17 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
   // runtime: ~5 µs a request, measured. The same web() made over no global options copies the call's alone.
   // Nothing here needs a global option: the lean pass reads the call's, xfwd and timeout stay unset.
   const web = proxy.createRightProxy('web')(NO_GLOBAL_OPTIONS) as typeof proxy.web;
-  // a URL keeps an IPv6 address in brackets; the resolver wants it bare
-  const hostname = base.hostname.replace(/^\[(.*)\]$/, '$1');
   const send = (req: IncomingMessage, res: ServerResponse, call: UpstreamCall) => {
-    const options: LeanPassOptions = { target: base, hostname, agent, timeoutMs: config.upstream.timeoutMs, upstream: call };
+    const options: LeanPassOptions = { target: base, client, upstream: call };
     web(req, res, options as unknown as ServerOptions, onError);
   };
 
-  // idle limit: no answer (or a silent answer) for timeoutMs ends the exchange; a flowing upload keeps it alive.
-  // The call's own `timeout` option arms it (no timer set per request); this ends the call when it fires
-  function answerTimedOut(this: ClientRequest): void {
-    this.destroy(Object.assign(new Error(`no answer within ${config.upstream.timeoutMs} ms`), { code: ANSWER_TIMEOUT_CODE }));
+  // the idle limit (no answer, or a silent answer, for timeoutMs: 504) and the connect limit live in the client
+  if (debugging) {
+    proxy.on('proxyReq', (_call, req) => { inFlight.get(req)?.log.logger.debug({ upstream: inFlight.get(req)?.call.path }, 'sending upstream'); });
   }
-  proxy.on('proxyReq', (proxyReq, req) => {
-    proxyReq.on('timeout', answerTimedOut);
-    const flight = inFlight.get(req);
-    if (flight) flight.proxyReq = proxyReq;
-    if (debugging) proxyReq.once('socket', () => flight?.log.logger.debug({ upstream: proxyReq.path, reusedSocket: proxyReq.reusedSocket }, 'sent upstream'));
-  });
-  proxy.on('proxyRes', (proxyRes, req, res) => {
+  proxy.on('proxyRes', (upstreamAnswer, req, res) => {
+    const proxyRes = upstreamAnswer as unknown as UpstreamAnswer;
     const flight = inFlight.get(req);
     if (!flight) { proxyRes.resume(); res.destroy(); return; }
     const status = proxyRes.statusCode ?? 502;
@@ -140,8 +133,9 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     const kind = classifyUpstreamError(err);
     const code = (err as { code?: string }).code;
     if (!response.headersSent && !response.destroyed && flight.replayable && !flight.retried
-      && flight.proxyReq?.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
-      // the upstream closed an idle keep-alive connection just as we reused it: nothing was processed, send again
+      && (code === 'ECONNRESET' || code === 'EPIPE')) {
+      // the upstream closed the connection before any answer, most often an idle keep-alive one just as it was
+      // reused: the request is idempotent and its body held (or none), so it is sent again, once
       flight.retried = true;
       flight.log.logger.info({ err: err.message }, 'stale upstream connection, sending again');
       flight.call.body ??= Buffer.alloc(0);
@@ -223,7 +217,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
     forward,
     upstreamApiVersion: (callerVersion) => versions.apiVersionFor(callerVersion),
     ready,
-    close: () => agent.destroy(),
+    close: () => { agent.destroy(); void client.close(); },
   };
 }
 

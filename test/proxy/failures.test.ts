@@ -113,6 +113,22 @@ describe('upstream failures', () => {
     const outcome = await request(`${proxy.url}/v3/${P}/backups`).then((a) => `answered ${a.status} ${a.body.length}`, (err: Error) => `failed ${err.message}`);
     expect(outcome).toMatch(/^failed/);
   });
+  it('cuts the caller connection and lets go of the upstream when an answer goes silent for timeoutMs mid-body', async () => {
+    let upstreamClosed!: () => void;
+    const closed = new Promise<void>((resolve) => { upstreamClosed = resolve; });
+    const cinder = await startFakeCinder({
+      [`GET /v3/${P}/backups`]: (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 1000 });
+        res.write('x'.repeat(100));
+        // then nothing more, and the connection stays open
+        res.once('close', () => upstreamClosed());
+      },
+    });
+    const proxy = await startProxy(testConfig(cinder.url, { timeoutMs: 300 }));
+    const outcome = await request(`${proxy.url}/v3/${P}/backups`).then((a) => `answered ${a.status} ${a.body.length}`, (err: Error) => `failed ${err.message}`);
+    expect(outcome).toMatch(/^failed/);
+    await closed;
+  });
 });
 
 describe('stale keep-alive connections', () => {
