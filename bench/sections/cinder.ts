@@ -32,9 +32,8 @@ type Way = typeof WAYS[number];
 /**
  * Issue 13: what the proxy adds in front of the real Cinder of scripts/cinder-dev, beside what Debian's nginx,
  * a Node process relaying TCP bytes (one more process on the path, no HTTP) and the bare Node proxy of the
- * pass-through section add in front of the same Cinder. Requests go one at a
- * time, the four ways in an order that rotates every round, so all see the same Cinder and the same machine
- * load; the target compares the p50s. Holds the e2e lock for the whole section; starts Cinder only if it is
+ * pass-through section add in front of the same Cinder. Requests go one at a time, the five ways in an
+ * order that rotates every round, so all see the same Cinder and the same machine load; the target compares the p50s. Holds the e2e lock for the whole section; starts Cinder only if it is
  * not up, never stops it; its one volume is deleted.
  */
 export async function cinder(ctx: BenchContext): Promise<SectionResult> {

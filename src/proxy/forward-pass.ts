@@ -28,10 +28,11 @@ type ErrorCallback = (err: Error, req: IncomingMessage, res: ServerResponse, tar
  * The project's replacement for http-proxy-3's `stream` web pass, for a ProxyServer with selfHandleResponse.
  * http-proxy-3's copies the options and headers twice, parses URLs three times and pipes even a body-less
  * request through node's http.request; this one makes one call on the upstream client (undici's Pool) from
- * what the caller already decided. It keeps the framework's contract: `proxyReq` before anything is sent (with
- * the UpstreamCall, whose headers a listener may still change), `proxyRes` with the answer (the listener streams it), errors of the request and of the
- * upstream call to the web() callback, `econnreset` when the caller went away, and the upstream call ended when
- * the caller's connection closes before the answer was sent.
+ * what the caller already decided. It keeps the framework's contract: `proxyReq` before anything is sent
+ * (with the UpstreamCall, whose headers a listener may still change), `proxyRes` with the answer (the
+ * listener streams it), errors of the request and of the upstream call to the web() callback, `econnreset`
+ * when the caller went away, and the upstream call ended when the caller's connection closes before the
+ * answer was sent.
  */
 export function leanStream(req: IncomingMessage, res: ServerResponse, options: LeanPassOptions, _head: unknown,
   proxyServer: ProxyServer, cb?: ErrorCallback): boolean {

@@ -100,7 +100,7 @@ export function createForwarder(deps: ForwarderDeps): Forwarder {
 
   // the idle limit (no answer, or a silent answer, for timeoutMs: 504) and the connect limit live in the client
   if (debugging) {
-    proxy.on('proxyReq', (_call, req) => { inFlight.get(req)?.log.logger.debug({ upstream: inFlight.get(req)?.call.path }, 'sending upstream'); });
+    proxy.on('proxyReq', (call, req) => { inFlight.get(req)?.log.logger.debug({ upstream: call.path }, 'sending upstream'); });
   }
   proxy.on('proxyRes', (upstreamAnswer, req, res) => {
     const proxyRes = upstreamAnswer as unknown as UpstreamAnswer;

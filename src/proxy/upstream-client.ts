@@ -21,7 +21,10 @@ export interface UpstreamClientOptions {
   timeoutMs: number;
 }
 
-/** The upstream's answer: its head, and its body as a stream read at the caller's pace. */
+/**
+ * The upstream's answer: its head, and its body as a stream read at the caller's pace. Destroying it before
+ * its end ends the upstream call, as destroying node's IncomingMessage destroyed its socket.
+ */
 export class UpstreamAnswer extends Readable {
   constructor(
     readonly statusCode: number,
@@ -29,12 +32,18 @@ export class UpstreamAnswer extends Readable {
     /** Names and values in the order and case the upstream sent them. */
     readonly rawHeaders: string[],
     private readonly resumeUpstream: () => void,
+    private readonly abortUpstream: () => void,
   ) {
     super();
   }
 
   override _read(): void {
     this.resumeUpstream();
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.abortUpstream();
+    callback(err);
   }
 }
 
@@ -111,13 +120,20 @@ export class UpstreamClient {
     let answer: UpstreamAnswer | undefined;
     let abortCall: ((err: Error) => void) | undefined;
     let aborted = false;
+    /** undici has completed or failed the call: nothing left to abort. */
+    let settled = false;
+    const abort = () => {
+      if (aborted || settled) return;
+      aborted = true;
+      abortCall?.(new Error('caller went away'));
+    };
     const handler: Dispatcher.DispatchHandlers = {
       onConnect(abort) {
         abortCall = abort;
         if (aborted) abort(new Error('caller went away'));
       },
       onHeaders(statusCode, rawHeaders, resume, statusText) {
-        answer = new UpstreamAnswer(statusCode, statusText, headerStrings(rawHeaders), resume);
+        answer = new UpstreamAnswer(statusCode, statusText, headerStrings(rawHeaders), resume, abort);
         callbacks.onAnswer(answer);
         return true;
       },
@@ -126,9 +142,11 @@ export class UpstreamClient {
         return answer!.push(chunk);
       },
       onComplete() {
+        settled = true;
         answer?.push(null);
       },
       onError(err) {
+        settled = true;
         if (aborted) { answer?.destroy(); return; }
         const e = asNodeError(err as Error & { code?: string });
         if (answer) answer.destroy(e); else callbacks.onError(e);
@@ -138,13 +156,7 @@ export class UpstreamClient {
       method: request.method as Dispatcher.HttpMethod, path: request.path,
       headers: headerList(request.headers), body: request.body ?? null,
     }, handler);
-    return {
-      abort() {
-        if (aborted) return;
-        aborted = true;
-        abortCall?.(new Error('caller went away'));
-      },
-    };
+    return { abort };
   }
 
   close(): Promise<void> {

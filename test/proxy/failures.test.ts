@@ -113,6 +113,7 @@ describe('upstream failures', () => {
     const outcome = await request(`${proxy.url}/v3/${P}/backups`).then((a) => `answered ${a.status} ${a.body.length}`, (err: Error) => `failed ${err.message}`);
     expect(outcome).toMatch(/^failed/);
   });
+
   it('cuts the caller connection and lets go of the upstream when an answer goes silent for timeoutMs mid-body', async () => {
     let upstreamClosed!: () => void;
     const closed = new Promise<void>((resolve) => { upstreamClosed = resolve; });
