@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 
 /** Cinder's fault names by HTTP status. */
 const FAULT_NAMES: Record<number, string> = {
@@ -84,9 +85,20 @@ export function failureOf(err: unknown, fallback: JobErrorCode = 'unknown'): Job
   if (err instanceof Error) {
     // "ENOSPC: no space left on device, write" reads better without the syscall
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC') return jobFailure('noSpace', { reason: 'no space left on device in the export directory' });
-    return jobFailure(fallback, { reason: err.message });
+    return jobFailure(fallback, { reason: withoutDirectories(err) });
   }
   return jobFailure(fallback, { reason: String(err) });
+}
+
+/**
+ * The reason is shown to the tenant in backup_status: a system error keeps its code, call and file name,
+ * but not the server's directories (the operator's log has the whole error).
+ */
+export function withoutDirectories(err: Error): string {
+  const { path, dest } = err as NodeJS.ErrnoException & { dest?: string };
+  let message = err.message;
+  for (const p of [path, dest]) if (typeof p === 'string' && p !== '') message = message.replaceAll(p, basename(p));
+  return message;
 }
 
 /** An error that renders as a Cinder fault body. Thrown by handlers, rendered by the server. */

@@ -1,6 +1,6 @@
 import { stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { jobFailure } from '../errors.js';
+import { jobFailure, withoutDirectories } from '../errors.js';
 import { ensureDir, PRIVATE_DIR_MODE } from '../file-modes.js';
 import { archiveStamp } from '../state/timestamps.js';
 import type { Job } from '../state/types.js';
@@ -13,19 +13,19 @@ import type { JobContext } from './context.js';
 import { meter } from './throttle.js';
 import type { Piece } from './zero.js';
 
-/** The export directory must exist and have room before anything is read. */
+/** The export directory must exist and have room before anything is read. The reasons reach the tenant: no path. */
 export async function checkExportDir(dir: string, minFreeBytes: number): Promise<void> {
   const st = await stat(dir).catch(() => undefined);
-  if (!st?.isDirectory()) throw jobFailure('exportDirUnusable', { reason: `export directory ${dir} does not exist` });
+  if (!st?.isDirectory()) throw jobFailure('exportDirUnusable', { reason: 'the export directory does not exist' });
   try {
     await ensureDir(join(dir, TEMP_DIR), PRIVATE_DIR_MODE);
   } catch (err) {
-    throw jobFailure('exportDirUnusable', { reason: `export directory ${dir} is not usable: ${(err as Error).message}` });
+    throw jobFailure('exportDirUnusable', { reason: `the export directory is not usable: ${withoutDirectories(err as Error)}` });
   }
   const fs = await statfs(dir);
   const free = fs.bavail * fs.bsize;
   if (free < minFreeBytes) {
-    throw jobFailure('noSpace', { reason: `not enough free space in ${dir} (${free} bytes free, at least ${minFreeBytes} required)` });
+    throw jobFailure('noSpace', { reason: `not enough free space in the export directory (${free} bytes free, at least ${minFreeBytes} required)` });
   }
 }
 

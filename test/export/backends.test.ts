@@ -106,6 +106,16 @@ describe('failures that leave nothing half-done', () => {
     expect((await h.store.overlay('volume', id)).status).toBe('error');
   });
 
+  it('a system error gives its code and file name as the reason, not the server\'s directories', async () => {
+    h = await harness();
+    const id = newId();
+    const exp = await runJob(h, 'volume-export', { volumeId: id, meta: meta(id), sizeGiB: SIZE_GIB });
+    expect(exp).toMatchObject({ state: 'failed', errorCode: 'backendFailed' });
+    expect(exp.error).toMatch(new RegExp(`^ENOENT: no such file or directory, \\w+ 'volume-${id}'$`));
+    expect(exp.error).not.toContain(h.dir);
+    expect((await h.store.overlay('volume', id)).backupStatus).not.toContain(h.volDir);
+  });
+
   it('refuses a .info that names a file outside the volume directory', async () => {
     h = await harness();
     const id = newId();
