@@ -18,6 +18,14 @@ export async function gcTotals(proxyUrl: string): Promise<GcTotals> {
   return { minor: kind('minor'), major: kind('major') };
 }
 
+/** What two readings a and b had between them, added to `sum` (several loads, the idle time between them left out). */
+export function addGcBetween(sum: GcTotals, a: GcTotals, b: GcTotals): GcTotals {
+  const add = (s: GcTotals['minor'], x: GcTotals['minor'], y: GcTotals['minor']) => ({ count: s.count + y.count - x.count, seconds: s.seconds + y.seconds - x.seconds });
+  return { minor: add(sum.minor, a.minor, b.minor), major: add(sum.major, a.major, b.major) };
+}
+
+export const NO_GC: GcTotals = { minor: { count: 0, seconds: 0 }, major: { count: 0, seconds: 0 } };
+
 /** What happened between two readings, per second of load: scavenges (minor) and full GCs (major). */
 export function gcDuring(before: GcTotals, after: GcTotals, seconds: number): string {
   const part = (name: string, b: { count: number; seconds: number }, a: { count: number; seconds: number }) => {

@@ -32,3 +32,13 @@ export function roundRatioRange<R>(a: readonly R[], b: readonly R[], key: (r: R)
   const ratios = a.map((r, i) => (b[i] ? key(r) / key(b[i]!) : NaN)).filter((x) => Number.isFinite(x));
   return ratios.length > 1 ? { min: Math.min(...ratios), max: Math.max(...ratios) } : undefined;
 }
+
+/** a - b of each round's two runs, for the rounds that have both. */
+export function pairedDifferences<R>(a: readonly R[], b: readonly R[], key: (r: R) => number): number[] {
+  return a.flatMap((r, i) => (b[i] ? [key(r) - key(b[i]!)] : []));
+}
+
+/** The middle value (the upper one of an even count, as medianRuns picks); NaN for none. */
+export function median(values: readonly number[]): number {
+  return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? NaN;
+}

@@ -7,6 +7,7 @@ import { httpGet } from '../lib/procs.js';
 import { rssKiB } from '../lib/procstat.js';
 import { startProxy } from '../lib/proxy.js';
 import { fmt, judge, type SectionResult } from '../lib/report.js';
+import { median } from '../lib/rounds.js';
 import { writeHalfRandomVolume } from '../lib/volume.js';
 import { wrk } from '../lib/wrk.js';
 
@@ -34,7 +35,6 @@ async function heapOf(proxyUrl: string): Promise<Sample['heap']> {
   };
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
 
 /**
  * Issue 13: memory over time. A proxy of its own (fresh process, fake upstream) serves a paced GET load of
